@@ -23,10 +23,13 @@ export class StreamDecoder {
   readonly #maxMessageSizeBytes: number;
   #expectHandshake: boolean;
   #version: ProtocolVersion | undefined;
-  // Unconsumed chunks, oldest first; the first one is consumed from #offset on.
-  readonly #chunks: Uint8Array[] = [];
+  // Chunks from #head on are unconsumed, oldest first; chunk #head is consumed up to #offset.
+  #chunks: Uint8Array[] = [];
+  #head = 0;
   #offset = 0;
   #buffered = 0;
+  // Size of the message at the front once its header has been read (0 = not read yet).
+  #pendingSize = 0;
   #failure: WireDecodeError | undefined;
 
   constructor(options: StreamDecoderOptions = {}) {
@@ -70,6 +73,7 @@ export class StreamDecoder {
    * rest of the stream belongs to raft).
    */
   takeRemaining(): Uint8Array {
+    this.#pendingSize = 0;
     return this.#take(this.#buffered);
   }
 
@@ -79,38 +83,43 @@ export class StreamDecoder {
       this.#version = decodeHandshake(this.#take(HEADER_SIZE_BYTES));
       this.#expectHandshake = false;
     }
-    if (this.#buffered < HEADER_SIZE_BYTES) return undefined;
-    const header = this.#peekHeader();
-    const words = header.getUint32(0, true);
-    const size = HEADER_SIZE_BYTES + words * 8;
-    if (size > this.#maxMessageSizeBytes) {
-      throw new WireDecodeError(
-        "too-large",
-        `message of ${size} bytes exceeds the limit of ${this.#maxMessageSizeBytes}`,
-      );
+    if (this.#pendingSize === 0) {
+      if (this.#buffered < HEADER_SIZE_BYTES) return undefined;
+      const words = this.#peekHeader().getUint32(0, true);
+      const size = HEADER_SIZE_BYTES + words * 8;
+      if (size > this.#maxMessageSizeBytes) {
+        throw new WireDecodeError(
+          "too-large",
+          `message of ${size} bytes exceeds the limit of ${this.#maxMessageSizeBytes}`,
+        );
+      }
+      this.#pendingSize = size;
     }
-    if (this.#buffered < size) return undefined;
-    const type = header.getUint8(4);
-    const schema = header.getUint8(5);
-    const extra = header.getUint16(6, true);
-    const message = this.#take(size);
-    return { type, schema, extra, body: message.subarray(HEADER_SIZE_BYTES) };
+    if (this.#buffered < this.#pendingSize) return undefined;
+    const message = this.#take(this.#pendingSize);
+    this.#pendingSize = 0;
+    return {
+      type: message[4],
+      schema: message[5],
+      extra: message[6] | (message[7] << 8),
+      body: message.subarray(HEADER_SIZE_BYTES),
+    };
   }
 
   #peekHeader(): DataView {
-    const first = this.#chunks[0];
+    const first = this.#chunks[this.#head];
     if (first.length - this.#offset >= HEADER_SIZE_BYTES) {
       return new DataView(first.buffer, first.byteOffset + this.#offset, HEADER_SIZE_BYTES);
     }
     const bytes = new Uint8Array(HEADER_SIZE_BYTES);
     let filled = 0;
     let offset = this.#offset;
-    for (const chunk of this.#chunks) {
+    for (let i = this.#head; filled < HEADER_SIZE_BYTES; i++) {
+      const chunk = this.#chunks[i];
       const count = Math.min(chunk.length - offset, HEADER_SIZE_BYTES - filled);
       bytes.set(chunk.subarray(offset, offset + count), filled);
       filled += count;
       offset = 0;
-      if (filled === HEADER_SIZE_BYTES) break;
     }
     return new DataView(bytes.buffer);
   }
@@ -118,7 +127,7 @@ export class StreamDecoder {
   // Removes `size` buffered bytes from the front: a view when they sit in one chunk, else a copy.
   #take(size: number): Uint8Array {
     if (size === 0) return new Uint8Array(0);
-    const first = this.#chunks[0];
+    const first = this.#chunks[this.#head];
     if (first.length - this.#offset >= size) {
       const view = first.subarray(this.#offset, this.#offset + size);
       this.#consume(size);
@@ -127,7 +136,7 @@ export class StreamDecoder {
     const bytes = new Uint8Array(size);
     let filled = 0;
     while (filled < size) {
-      const chunk = this.#chunks[0];
+      const chunk = this.#chunks[this.#head];
       const count = Math.min(chunk.length - this.#offset, size - filled);
       bytes.set(chunk.subarray(this.#offset, this.#offset + count), filled);
       filled += count;
@@ -139,9 +148,16 @@ export class StreamDecoder {
   #consume(size: number): void {
     this.#offset += size;
     this.#buffered -= size;
-    if (this.#offset === this.#chunks[0].length) {
-      this.#chunks.shift();
-      this.#offset = 0;
+    if (this.#offset < this.#chunks[this.#head].length) return;
+    this.#head++;
+    this.#offset = 0;
+    if (this.#head === this.#chunks.length) {
+      this.#chunks.length = 0;
+      this.#head = 0;
+    } else if (this.#head >= 64 && this.#head * 2 >= this.#chunks.length) {
+      // Drop consumed chunks in one go rather than shifting the array once per chunk.
+      this.#chunks = this.#chunks.slice(this.#head);
+      this.#head = 0;
     }
   }
 }
