@@ -1,0 +1,85 @@
+// Options of the raft core, their defaults (dqlite's where dqlite sets one) and their checks.
+import type { Entry, HardState, NodeId, SnapshotMeta } from "./types.js";
+
+/** What the driver loaded from disk before starting the core. */
+export interface LoadedState {
+  hardState: HardState;
+  /** The newest snapshot on disk, if any (its data stays with the driver and the FSM). */
+  snapshot?: SnapshotMeta;
+  /** Entries on disk in index order; the first may be at or below the snapshot's index. */
+  entries: readonly Entry[];
+}
+
+export interface RaftOptions {
+  /** This server's id. */
+  id: NodeId;
+  /** Durable state as loaded from disk (empty for a fresh node). */
+  loaded: LoadedState;
+  /** Monotonic clock in milliseconds. The simulator passes a virtual one. */
+  now: () => number;
+  /** An integer in [minInclusive, maxExclusive): the only source of randomness. */
+  random: (minInclusive: number, maxExclusive: number) => number;
+  /** Election timeout; each follower waits a random time in [this, 2×this). Default 3000. */
+  electionTimeoutMs?: number;
+  /** Heartbeat timeout: also the period at which the driver should call `tick`. Default 500. */
+  heartbeatTimeoutMs?: number;
+  /** After this long without an answer an InstallSnapshot is retried. Default 30000. */
+  installSnapshotTimeoutMs?: number;
+  /** Run a pre-vote round before each election (dqlite turns it on). Default true. */
+  preVote?: boolean;
+  /** Catch-up rounds allowed before a promotion to voter is abandoned. Default 100. */
+  maxCatchUpRounds?: number;
+  /** A catch-up round longer than this abandons the promotion. Default 50000. */
+  maxCatchUpRoundDurationMs?: number;
+  /** Entries kept in memory behind a snapshot (to feed slow followers). Default 8192. */
+  snapshotTrailing?: number;
+  /** AppendEntries messages in flight per follower while pipelining. Default 128. */
+  maxInflightMessages?: number;
+  /** Entry bytes in flight per follower while pipelining. Default 32 MiB. */
+  maxInflightBytes?: number;
+  /** Entry bytes in one AppendEntries (one entry always fits). Default 8 MiB. */
+  maxAppendBytes?: number;
+  /** Entry bytes of committed entries handed out by one `ready()`. Default 64 MiB. */
+  maxCommittedBytesPerReady?: number;
+}
+
+export type ResolvedOptions = Required<Omit<RaftOptions, "loaded">>;
+
+export function resolveOptions(options: RaftOptions): ResolvedOptions {
+  const resolved: ResolvedOptions = {
+    id: options.id,
+    now: options.now,
+    random: options.random,
+    electionTimeoutMs: options.electionTimeoutMs ?? 3000,
+    heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 500,
+    installSnapshotTimeoutMs: options.installSnapshotTimeoutMs ?? 30000,
+    preVote: options.preVote ?? true,
+    maxCatchUpRounds: options.maxCatchUpRounds ?? 100,
+    maxCatchUpRoundDurationMs: options.maxCatchUpRoundDurationMs ?? 50000,
+    snapshotTrailing: options.snapshotTrailing ?? 8192,
+    maxInflightMessages: options.maxInflightMessages ?? 128,
+    maxInflightBytes: options.maxInflightBytes ?? 32 * 1024 * 1024,
+    maxAppendBytes: options.maxAppendBytes ?? 8 * 1024 * 1024,
+    maxCommittedBytesPerReady: options.maxCommittedBytesPerReady ?? 64 * 1024 * 1024,
+  };
+  if (resolved.id <= 0n || resolved.id >= 1n << 64n) {
+    throw new RangeError(`server id must be a non-zero u64, got ${resolved.id}`);
+  }
+  if (!(resolved.heartbeatTimeoutMs > 0)) throw new RangeError("heartbeatTimeoutMs must be > 0");
+  if (!(resolved.electionTimeoutMs > resolved.heartbeatTimeoutMs)) {
+    throw new RangeError("electionTimeoutMs must exceed heartbeatTimeoutMs");
+  }
+  for (const key of [
+    "installSnapshotTimeoutMs",
+    "maxCatchUpRounds",
+    "maxCatchUpRoundDurationMs",
+    "maxInflightMessages",
+    "maxInflightBytes",
+    "maxAppendBytes",
+    "maxCommittedBytesPerReady",
+  ] as const) {
+    if (!(resolved[key] > 0)) throw new RangeError(`${key} must be > 0`);
+  }
+  if (!(resolved.snapshotTrailing >= 0)) throw new RangeError("snapshotTrailing must be >= 0");
+  return resolved;
+}

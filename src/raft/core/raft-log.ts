@@ -1,0 +1,128 @@
+// The in-memory log: what the core knows of its entries, like libraft's in-memory log.
+//
+// Entries live here from the last snapshot's trailing window up to the last index; the driver
+// keeps the durable copy. Index `snapshotIndex` may be below the first entry (after compaction
+// the snapshot's own term is remembered) or inside the entries (trailing entries kept).
+import { invariant } from "./errors.js";
+import type { Entry } from "./types.js";
+
+/** Bytes an entry costs on the wire and in flow control: its data plus libraft's 16-byte header. */
+export function entrySizeBytes(entry: Entry): number {
+  return entry.data.length + 16;
+}
+
+export class RaftLog {
+  /** Entries are `#buffer[#head..]`; dropping from the front only moves `#head`. */
+  #buffer: Entry[] = [];
+  #head = 0;
+  #firstIndex: number;
+  #snapshotIndex: number;
+  #snapshotTerm: number;
+
+  constructor(snapshotIndex = 0, snapshotTerm = 0, firstIndex = snapshotIndex + 1) {
+    invariant(firstIndex >= 1 && firstIndex <= snapshotIndex + 1, "log starts after its snapshot");
+    this.#snapshotIndex = snapshotIndex;
+    this.#snapshotTerm = snapshotTerm;
+    this.#firstIndex = firstIndex;
+  }
+
+  get snapshotIndex(): number {
+    return this.#snapshotIndex;
+  }
+
+  get snapshotTerm(): number {
+    return this.#snapshotTerm;
+  }
+
+  /** Index of the first entry held in memory (lastIndex + 1 when none). */
+  get firstIndex(): number {
+    return this.#firstIndex;
+  }
+
+  get length(): number {
+    return this.#buffer.length - this.#head;
+  }
+
+  get lastIndex(): number {
+    const n = this.length;
+    return n > 0 ? this.#firstIndex + n - 1 : Math.max(this.#snapshotIndex, this.#firstIndex - 1);
+  }
+
+  get lastTerm(): number {
+    return this.termAt(this.lastIndex);
+  }
+
+  /** The term of the entry at `index`, or 0 when this log does not know it. */
+  termAt(index: number): number {
+    if (index >= this.#firstIndex) {
+      const entry = this.#buffer[this.#head + index - this.#firstIndex];
+      if (entry !== undefined) return entry.term;
+    }
+    return index === this.#snapshotIndex ? this.#snapshotTerm : 0;
+  }
+
+  /** The entry at `index` if it is held in memory. */
+  get(index: number): Entry | undefined {
+    if (index < this.#firstIndex) return undefined;
+    return this.#buffer[this.#head + index - this.#firstIndex];
+  }
+
+  append(entry: Entry): void {
+    invariant(entry.index === this.lastIndex + 1, `append ${entry.index} after ${this.lastIndex}`);
+    if (this.length === 0) this.#firstIndex = entry.index;
+    this.#buffer.push(entry);
+  }
+
+  /**
+   * Entries from `fromIndex` to `toIndex` (inclusive), stopping once `maxBytes` are reached but
+   * always returning at least one entry when any is in range.
+   */
+  slice(fromIndex: number, toIndex: number, maxBytes = Number.POSITIVE_INFINITY): Entry[] {
+    invariant(fromIndex >= this.#firstIndex, `slice from ${fromIndex} below ${this.#firstIndex}`);
+    const last = Math.min(toIndex, this.lastIndex);
+    const out: Entry[] = [];
+    let bytes = 0;
+    for (let index = fromIndex; index <= last; index++) {
+      const entry = this.#buffer[this.#head + index - this.#firstIndex];
+      bytes += entrySizeBytes(entry);
+      if (out.length > 0 && bytes > maxBytes) break;
+      out.push(entry);
+    }
+    return out;
+  }
+
+  /** Drops every entry at `fromIndex` and after. Never touches the snapshot. */
+  truncate(fromIndex: number): void {
+    invariant(fromIndex > this.#snapshotIndex, `truncate ${fromIndex} at or below snapshot`);
+    if (fromIndex > this.lastIndex) return;
+    invariant(fromIndex >= this.#firstIndex, "truncate below the first entry");
+    this.#buffer.length = this.#head + (fromIndex - this.#firstIndex);
+  }
+
+  /** Replaces the whole log by a snapshot point (InstallSnapshot). */
+  restore(snapshotIndex: number, snapshotTerm: number): void {
+    this.#buffer = [];
+    this.#head = 0;
+    this.#snapshotIndex = snapshotIndex;
+    this.#snapshotTerm = snapshotTerm;
+    this.#firstIndex = snapshotIndex + 1;
+  }
+
+  /** Records a snapshot at `index` and releases entries older than `trailing` before it. */
+  compact(index: number, trailing: number): void {
+    const term = this.termAt(index);
+    invariant(term > 0, `snapshot at ${index} which the log does not hold`);
+    invariant(index >= this.#snapshotIndex, "snapshot older than the current one");
+    this.#snapshotIndex = index;
+    this.#snapshotTerm = term;
+    const keepFrom = Math.max(this.#firstIndex, index - trailing + 1);
+    const drop = Math.min(keepFrom - this.#firstIndex, this.length);
+    if (drop <= 0) return;
+    this.#head += drop;
+    this.#firstIndex += drop;
+    if (this.#head > 1024 && this.#head > this.#buffer.length / 2) {
+      this.#buffer = this.#buffer.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+}
