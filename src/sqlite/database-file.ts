@@ -1,0 +1,283 @@
+// A connection's main database file on the replicating VFS: reads at its pinned version,
+// writes into a private overlay, locks as many readers plus one writer, and the commit point
+// that turns the overlay into the database's pending transaction. Pure TypeScript over byte
+// arrays; the VFS glue copies between these arrays and wasm memory.
+
+import {
+  CHANGE_COUNTER_OFFSET,
+  FILE_VERSION_BYTES,
+  READ_VERSION_OFFSET,
+  toSqliteFormat,
+  toStoredFormat,
+} from "./page-one.js";
+import type { Pin } from "./page-store.js";
+import {
+  type FileHandle,
+  PendingTransaction,
+  type ReplicatedDatabase,
+} from "./replicated-database.js";
+import {
+  SQLITE_BUSY,
+  SQLITE_ERROR,
+  SQLITE_IOERR_SHORT_READ,
+  SQLITE_IOERR_TRUNCATE,
+  SQLITE_IOERR_WRITE,
+  SQLITE_NOTFOUND,
+  SQLITE_OK,
+} from "./result-codes.js";
+
+const LOCK_NONE = 0;
+const LOCK_SHARED = 1;
+const LOCK_RESERVED = 2;
+
+/** The page size every new database gets, as in dqlite. */
+export const PAGE_SIZE_BYTES = 4096;
+
+interface Overlay {
+  readonly baseVersion: number;
+  pageSizeBytes: number;
+  pageCount: number;
+  readonly pages: Map<number, Uint8Array>;
+}
+
+/** Outcome of a PRAGMA offered to the file: let SQLite handle it, answer it, or refuse it. */
+export type PragmaOutcome =
+  | { readonly rc: typeof SQLITE_NOTFOUND }
+  | { readonly rc: typeof SQLITE_OK; readonly result: string | null }
+  | { readonly rc: typeof SQLITE_ERROR; readonly message: string };
+
+export class DatabaseFile implements FileHandle {
+  readonly database: ReplicatedDatabase;
+  stale = false;
+  owner: { invalidateSchema(): void } | null = null;
+  #lock = LOCK_NONE;
+  #pin: Pin | null = null;
+  #overlay: Overlay | null = null;
+
+  constructor(database: ReplicatedDatabase) {
+    this.database = database;
+    database.attach(this);
+  }
+
+  #pageSize(): number {
+    return this.#overlay?.pageSizeBytes || this.database.store.pageSizeBytes;
+  }
+
+  #pageCount(): number {
+    if (this.#overlay !== null) return this.#overlay.pageCount;
+    return this.#pin?.pageCount ?? this.database.store.pageCount;
+  }
+
+  #page(pageNumber: number): Uint8Array | undefined {
+    const fromOverlay = this.#overlay?.pages.get(pageNumber);
+    if (fromOverlay !== undefined) return fromOverlay;
+    const store = this.database.store;
+    return store.page(pageNumber, this.#pin?.version ?? store.version);
+  }
+
+  /** Size of the file as this connection sees it. */
+  sizeBytes(): number {
+    return this.#pageCount() * this.#pageSize();
+  }
+
+  /**
+   * Fills `dest` with the file bytes at `offset`. Reads may span pages or cover part of one
+   * (a connection that assumed another page size reads across two stored pages: pitfall 5).
+   */
+  read(dest: Uint8Array, offset: number): number {
+    const pageSize = this.#pageSize();
+    const pageCount = this.#pageCount();
+    let rc = SQLITE_OK;
+    if (pageSize === 0) {
+      dest.fill(0);
+      return SQLITE_IOERR_SHORT_READ;
+    }
+    if (offset % pageSize === 0 && dest.length === pageSize) {
+      const pageNumber = offset / pageSize + 1;
+      const page = pageNumber <= pageCount ? this.#page(pageNumber) : undefined;
+      if (page === undefined) {
+        this.#checkMissing(pageNumber, pageCount);
+        dest.fill(0);
+        return SQLITE_IOERR_SHORT_READ;
+      }
+      dest.set(page);
+    } else {
+      let done = 0;
+      while (done < dest.length) {
+        const at = offset + done;
+        const pageNumber = Math.floor(at / pageSize) + 1;
+        const within = at % pageSize;
+        const n = Math.min(pageSize - within, dest.length - done);
+        const page = pageNumber <= pageCount ? this.#page(pageNumber) : undefined;
+        if (page === undefined) {
+          this.#checkMissing(pageNumber, pageCount);
+          dest.fill(0, done);
+          rc = SQLITE_IOERR_SHORT_READ;
+          break;
+        }
+        dest.set(page.subarray(within, within + n), done);
+        done += n;
+      }
+    }
+    if (offset <= READ_VERSION_OFFSET) toSqliteFormat(dest, offset);
+    if (this.stale && offset === CHANGE_COUNTER_OFFSET && dest.length === FILE_VERSION_BYTES) {
+      // The pager checks these 16 bytes when it takes a shared lock and drops its cache if
+      // they changed. Pages applied from a WAL-mode leader keep the change counter, and an
+      // aborted transaction's counter can come back with other content (pitfall 1): make the
+      // check fail once so the cache is rebuilt from the store.
+      this.stale = false;
+      dest[0] ^= 0xff;
+    }
+    return rc;
+  }
+
+  #checkMissing(pageNumber: number, pageCount: number): void {
+    if (pageNumber <= pageCount) {
+      throw new Error(
+        `page ${pageNumber} of ${this.database.name} missing below size ${pageCount}`,
+      );
+    }
+  }
+
+  /** Writes whole pages into the writer's overlay. */
+  write(src: Uint8Array, offset: number): number {
+    const overlay = this.#overlay;
+    if (overlay === null) return SQLITE_IOERR_WRITE;
+    if (overlay.pageSizeBytes === 0) overlay.pageSizeBytes = src.length;
+    const pageSize = overlay.pageSizeBytes;
+    if (src.length !== pageSize || offset % pageSize !== 0) return SQLITE_IOERR_WRITE;
+    const pageNumber = offset / pageSize + 1;
+    let page = overlay.pages.get(pageNumber);
+    if (page === undefined) {
+      page = src.slice();
+      overlay.pages.set(pageNumber, page);
+    } else page.set(src);
+    if (pageNumber === 1) toStoredFormat(page);
+    if (pageNumber > overlay.pageCount) overlay.pageCount = pageNumber;
+    return SQLITE_OK;
+  }
+
+  truncate(sizeBytes: number): number {
+    const overlay = this.#overlay;
+    if (overlay === null) return SQLITE_IOERR_TRUNCATE;
+    const pageSize = overlay.pageSizeBytes || PAGE_SIZE_BYTES;
+    if (sizeBytes % pageSize !== 0) return SQLITE_IOERR_TRUNCATE;
+    const pageCount = sizeBytes / pageSize;
+    for (const pageNumber of overlay.pages.keys()) {
+      if (pageNumber > pageCount) overlay.pages.delete(pageNumber);
+    }
+    overlay.pageCount = pageCount;
+    return SQLITE_OK;
+  }
+
+  lock(level: number): number {
+    if (level <= this.#lock) return SQLITE_OK;
+    if (this.#lock === LOCK_NONE) {
+      this.#pin = this.database.store.pin();
+      this.#lock = LOCK_SHARED;
+    }
+    if (level === LOCK_SHARED) return SQLITE_OK;
+    if (this.#lock === LOCK_SHARED) {
+      const pin = this.#pin!;
+      if (!this.database.canWrite(this, pin.version)) return SQLITE_BUSY;
+      this.database.beginWrite(this);
+      this.#overlay = {
+        baseVersion: pin.version,
+        pageSizeBytes: this.database.store.pageSizeBytes,
+        pageCount: pin.pageCount,
+        pages: new Map(),
+      };
+    }
+    // PENDING and EXCLUSIVE need nothing more: readers keep their versions (WAL-like).
+    this.#lock = level;
+    return SQLITE_OK;
+  }
+
+  unlock(level: number): number {
+    if (level >= this.#lock) return SQLITE_OK;
+    if (this.#lock >= LOCK_RESERVED && level < LOCK_RESERVED) {
+      // An overlay still here at unlock was never committed: the transaction rolled back.
+      this.#overlay = null;
+      this.database.endWrite(this);
+    }
+    if (level === LOCK_NONE && this.#pin !== null) {
+      this.database.store.unpin(this.#pin);
+      this.#pin = null;
+    }
+    this.#lock = level;
+    return SQLITE_OK;
+  }
+
+  /** Whether some connection holds the write lock or a transaction is pending. */
+  checkReservedLock(): boolean {
+    return this.database.hasWriter;
+  }
+
+  /**
+   * The commit point (SQLITE_FCNTL_COMMIT_PHASETWO): the overlay becomes the database's pending
+   * transaction, invisible to every connection, this one included, until raft decides.
+   */
+  commitPhaseTwo(): number {
+    const overlay = this.#overlay;
+    if (overlay === null) return SQLITE_OK;
+    this.#overlay = null;
+    const pin = this.#pin!;
+    if (overlay.pages.size === 0 && overlay.pageCount === pin.pageCount) return SQLITE_OK;
+    const store = this.database.store;
+    if (overlay.baseVersion !== store.version) {
+      // A transaction from elsewhere was applied under this one (leadership changed while it
+      // ran): it can never apply. The caller sees BUSY and our cache and schema are reset.
+      this.stale = true;
+      this.owner?.invalidateSchema();
+      return SQLITE_BUSY;
+    }
+    const pageNumbers = [...overlay.pages.keys()].filter((n) => n <= overlay.pageCount);
+    pageNumbers.sort((a, b) => a - b);
+    const pages = pageNumbers.map((n) => overlay.pages.get(n)!);
+    const transaction = new PendingTransaction(
+      this.database,
+      overlay.pageSizeBytes,
+      overlay.pageCount,
+      pageNumbers,
+      pages,
+      overlay.baseVersion,
+      this,
+    );
+    try {
+      this.database.commitWrite(transaction);
+    } catch (error) {
+      if (this.database.pending === transaction) this.database.abortPending();
+      throw error;
+    }
+    return SQLITE_OK;
+  }
+
+  /**
+   * PRAGMAs SQLite offers the file first: the journal mode, locking mode and page size are
+   * fixed here; `journal_mode=wal` is answered "wal" as real dqlite does (it runs in WAL mode).
+   */
+  pragma(name: string, value: string | null): PragmaOutcome {
+    const lowerValue = value?.toLowerCase() ?? null;
+    switch (name.toLowerCase()) {
+      case "journal_mode":
+        if (lowerValue === null || lowerValue === "memory") return { rc: SQLITE_NOTFOUND };
+        if (lowerValue === "wal") return { rc: SQLITE_OK, result: "wal" };
+        return { rc: SQLITE_ERROR, message: "journal mode can't be changed" };
+      case "locking_mode":
+        if (lowerValue === null || lowerValue === "normal") return { rc: SQLITE_NOTFOUND };
+        return { rc: SQLITE_ERROR, message: "locking mode can't be changed" };
+      case "page_size":
+        if (lowerValue === null || Number(lowerValue) === PAGE_SIZE_BYTES)
+          return { rc: SQLITE_NOTFOUND };
+        return { rc: SQLITE_ERROR, message: `page size can't be changed from ${PAGE_SIZE_BYTES}` };
+      default:
+        return { rc: SQLITE_NOTFOUND };
+    }
+  }
+
+  /** Releases locks left behind and leaves the database. */
+  close(): void {
+    this.unlock(LOCK_NONE);
+    this.database.detach(this);
+  }
+}

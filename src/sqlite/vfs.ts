@@ -1,0 +1,467 @@
+// The replicating VFS: registers sqlite3_vfs / sqlite3_io_methods structs whose methods are
+// JavaScript functions in the wasm function table, and routes each call to the file object
+// behind the sqlite3_file pointer. Every method is wrapped so that an exception becomes an
+// I/O error code instead of unwinding through SQLite (ENGINE.md pitfall 7).
+import { Connection } from "./connection.js";
+import { DatabaseFile } from "./database-file.js";
+import { MemoryFile } from "./memory-file.js";
+import {
+  type CommitListener,
+  type PendingTransaction,
+  ReplicatedDatabase,
+} from "./replicated-database.js";
+import {
+  SQLITE_CANTOPEN,
+  SQLITE_ERROR,
+  SQLITE_IOERR,
+  SQLITE_IOERR_CLOSE,
+  SQLITE_IOERR_FSTAT,
+  SQLITE_IOERR_LOCK,
+  SQLITE_IOERR_READ,
+  SQLITE_IOERR_TRUNCATE,
+  SQLITE_IOERR_WRITE,
+  SQLITE_MISUSE,
+  SQLITE_NOTFOUND,
+  SQLITE_OK,
+  SqliteError,
+} from "./result-codes.js";
+import type { Pointer, Wasm } from "./wasm.js";
+
+const SQLITE_OPEN_MAIN_DB = 0x100;
+const SQLITE_OPEN_WAL = 0x80000;
+const SQLITE_FCNTL_FILE_POINTER = 7;
+const SQLITE_FCNTL_PRAGMA = 14;
+const SQLITE_FCNTL_COMMIT_PHASETWO = 22;
+const SQLITE_IOCAP_SAFE_APPEND = 0x200;
+const SQLITE_IOCAP_SEQUENTIAL = 0x400;
+const SQLITE_IOCAP_POWERSAFE_OVERWRITE = 0x1000;
+const MAX_PATHNAME_BYTES = 512;
+const SECTOR_SIZE_BYTES = 512;
+const UNIX_EPOCH_JULIAN_MS = 2440587.5 * 86400000;
+
+// sqlite3_vfs layout on wasm32 (offsets in bytes), version 2.
+const VFS_STRUCT_BYTES = 88;
+const VFS_FIELDS = {
+  iVersion: 0,
+  szOsFile: 4,
+  mxPathname: 8,
+  zName: 16,
+  xOpen: 24,
+  xDelete: 28,
+  xAccess: 32,
+  xFullPathname: 36,
+  xRandomness: 56,
+  xSleep: 60,
+  xCurrentTime: 64,
+  xGetLastError: 68,
+  xCurrentTimeInt64: 72,
+} as const;
+// sqlite3_io_methods layout on wasm32, version 1 (no shared memory: SQLite cannot use WAL).
+const IO_METHODS_STRUCT_BYTES = 76;
+const IO_FIELDS = {
+  iVersion: 0,
+  xClose: 4,
+  xRead: 8,
+  xWrite: 12,
+  xTruncate: 16,
+  xSync: 20,
+  xFileSize: 24,
+  xLock: 28,
+  xUnlock: 32,
+  xCheckReservedLock: 36,
+  xFileControl: 40,
+  xSectorSize: 44,
+  xDeviceCharacteristics: 48,
+} as const;
+
+type AnyFile = DatabaseFile | MemoryFile;
+
+interface OpenFile {
+  readonly file: AnyFile;
+  readonly vfs: Vfs;
+}
+
+/** Per wasm instance: the installed method table and the routing maps. */
+class Runtime {
+  readonly wasm: Wasm;
+  readonly vfsByPointer = new Map<Pointer, Vfs>();
+  readonly files = new Map<Pointer, OpenFile>();
+  readonly ioMethods: Pointer;
+  readonly vfsMethods: Record<
+    Exclude<keyof typeof VFS_FIELDS, "iVersion" | "szOsFile" | "mxPathname" | "zName">,
+    Pointer
+  >;
+
+  constructor(wasm: Wasm) {
+    this.wasm = wasm;
+    const install = (signature: string, fn: (...args: never[]) => number) =>
+      wasm.installFunction(signature, fn);
+    const vfsOf = (pVfs: Pointer): Vfs => {
+      const vfs = this.vfsByPointer.get(pVfs);
+      if (vfs === undefined) throw new Error(`unknown sqlite3_vfs pointer ${pVfs}`);
+      return vfs;
+    };
+    const guardVfs =
+      <A extends unknown[]>(errorRc: number, fn: (vfs: Vfs, ...args: A) => number) =>
+      (pVfs: Pointer, ...args: A): number => {
+        const vfs = this.vfsByPointer.get(pVfs);
+        try {
+          return fn(vfsOf(pVfs), ...args);
+        } catch (error) {
+          vfs?.reportError(error);
+          return errorRc;
+        }
+      };
+    const guardFile =
+      <A extends unknown[]>(errorRc: number, fn: (file: AnyFile, ...args: A) => number) =>
+      (pFile: Pointer, ...args: A): number => {
+        const open = this.files.get(pFile);
+        try {
+          if (open === undefined) throw new Error(`unknown sqlite3_file pointer ${pFile}`);
+          return fn(open.file, ...args);
+        } catch (error) {
+          open?.vfs.reportError(error);
+          return errorRc;
+        }
+      };
+
+    this.vfsMethods = {
+      xOpen: install(
+        "i(pppip)",
+        guardVfs(
+          SQLITE_CANTOPEN,
+          (vfs, zName: Pointer, pFile: Pointer, flags: number, pOutFlags: Pointer) => {
+            const i32 = wasm.i32();
+            i32[pFile >> 2] = 0; // no methods: SQLite will not call xClose on a failed open
+            if (flags & SQLITE_OPEN_WAL) return SQLITE_CANTOPEN;
+            const name = zName === 0 ? "" : wasm.cString(zName);
+            const file =
+              flags & SQLITE_OPEN_MAIN_DB && name !== ""
+                ? new DatabaseFile(vfs.database(name))
+                : new MemoryFile();
+            this.files.set(pFile, { file, vfs });
+            const after = wasm.i32();
+            after[pFile >> 2] = this.ioMethods;
+            if (pOutFlags !== 0) after[pOutFlags >> 2] = flags;
+            return SQLITE_OK;
+          },
+        ),
+      ),
+      xDelete: install(
+        "i(ppi)",
+        guardVfs(SQLITE_IOERR, () => SQLITE_OK),
+      ),
+      xAccess: install(
+        "i(ppip)",
+        guardVfs(SQLITE_IOERR, (_vfs, _zName: Pointer, _flags: number, pResOut: Pointer) => {
+          // Journals and WALs never exist as files here; main files are opened, not probed.
+          wasm.i32()[pResOut >> 2] = 0;
+          return SQLITE_OK;
+        }),
+      ),
+      xFullPathname: install(
+        "i(ppip)",
+        guardVfs(SQLITE_CANTOPEN, (_vfs, zName: Pointer, nOut: number, zOut: Pointer) => {
+          const heap = wasm.u8();
+          let end = zName;
+          while (heap[end] !== 0) end++;
+          if (end - zName + 1 > nOut) return SQLITE_CANTOPEN;
+          heap.copyWithin(zOut, zName, end + 1);
+          return SQLITE_OK;
+        }),
+      ),
+      xRandomness: install(
+        "i(pip)",
+        guardVfs(0, (_vfs, nByte: number, zOut: Pointer) => {
+          crypto.getRandomValues(wasm.u8().subarray(zOut, zOut + Math.min(nByte, 65536)));
+          return nByte;
+        }),
+      ),
+      // Never sleep: there is no busy handler and the event loop must not block.
+      xSleep: install(
+        "i(pi)",
+        guardVfs(0, () => 0),
+      ),
+      xCurrentTime: install(
+        "i(pp)",
+        guardVfs(SQLITE_ERROR, (_vfs, pOut: Pointer) => {
+          new DataView(wasm.u8().buffer).setFloat64(
+            pOut,
+            (UNIX_EPOCH_JULIAN_MS + Date.now()) / 86400000,
+            true,
+          );
+          return SQLITE_OK;
+        }),
+      ),
+      xGetLastError: install(
+        "i(pip)",
+        guardVfs(0, () => 0),
+      ),
+      xCurrentTimeInt64: install(
+        "i(pp)",
+        guardVfs(SQLITE_ERROR, (_vfs, pOut: Pointer) => {
+          new DataView(wasm.u8().buffer).setBigInt64(
+            pOut,
+            BigInt(UNIX_EPOCH_JULIAN_MS + Date.now()),
+            true,
+          );
+          return SQLITE_OK;
+        }),
+      ),
+    };
+
+    const io = {
+      xClose: install(
+        "i(p)",
+        guardFile(SQLITE_IOERR_CLOSE, (file) => {
+          if (file instanceof DatabaseFile) file.close();
+          return SQLITE_OK;
+        }),
+      ),
+      xRead: install(
+        "i(ppij)",
+        guardFile(SQLITE_IOERR_READ, (file, pBuf: Pointer, amount: number, offset: bigint) =>
+          file.read(wasm.u8().subarray(pBuf, pBuf + amount), Number(offset)),
+        ),
+      ),
+      xWrite: install(
+        "i(ppij)",
+        guardFile(SQLITE_IOERR_WRITE, (file, pBuf: Pointer, amount: number, offset: bigint) =>
+          file.write(wasm.u8().subarray(pBuf, pBuf + amount), Number(offset)),
+        ),
+      ),
+      xTruncate: install(
+        "i(pj)",
+        guardFile(SQLITE_IOERR_TRUNCATE, (file, size: bigint) => file.truncate(Number(size))),
+      ),
+      // synchronous=OFF: nothing to sync, durability comes from the raft log.
+      xSync: install(
+        "i(pi)",
+        guardFile(SQLITE_IOERR, () => SQLITE_OK),
+      ),
+      xFileSize: install(
+        "i(pp)",
+        guardFile(SQLITE_IOERR_FSTAT, (file, pSize: Pointer) => {
+          new DataView(wasm.u8().buffer).setBigInt64(pSize, BigInt(file.sizeBytes()), true);
+          return SQLITE_OK;
+        }),
+      ),
+      xLock: install(
+        "i(pi)",
+        guardFile(SQLITE_IOERR_LOCK, (file, level: number) =>
+          file instanceof DatabaseFile ? file.lock(level) : SQLITE_OK,
+        ),
+      ),
+      xUnlock: install(
+        "i(pi)",
+        guardFile(SQLITE_IOERR_LOCK, (file, level: number) =>
+          file instanceof DatabaseFile ? file.unlock(level) : SQLITE_OK,
+        ),
+      ),
+      xCheckReservedLock: install(
+        "i(pp)",
+        guardFile(SQLITE_IOERR_LOCK, (file, pResOut: Pointer) => {
+          wasm.i32()[pResOut >> 2] =
+            file instanceof DatabaseFile && file.checkReservedLock() ? 1 : 0;
+          return SQLITE_OK;
+        }),
+      ),
+      xFileControl: install(
+        "i(pip)",
+        guardFile(SQLITE_IOERR, (file, op: number, pArg: Pointer) => {
+          if (!(file instanceof DatabaseFile)) return SQLITE_NOTFOUND;
+          if (op === SQLITE_FCNTL_COMMIT_PHASETWO) return file.commitPhaseTwo();
+          if (op === SQLITE_FCNTL_PRAGMA) return this.#pragma(file, pArg);
+          return SQLITE_NOTFOUND;
+        }),
+      ),
+      xSectorSize: install(
+        "i(p)",
+        guardFile(SECTOR_SIZE_BYTES, () => SECTOR_SIZE_BYTES),
+      ),
+      xDeviceCharacteristics: install(
+        "i(p)",
+        guardFile(
+          0,
+          () =>
+            SQLITE_IOCAP_SAFE_APPEND | SQLITE_IOCAP_SEQUENTIAL | SQLITE_IOCAP_POWERSAFE_OVERWRITE,
+        ),
+      ),
+    };
+    this.ioMethods = wasm.malloc(IO_METHODS_STRUCT_BYTES);
+    wasm.u8().fill(0, this.ioMethods, this.ioMethods + IO_METHODS_STRUCT_BYTES);
+    const i32 = wasm.i32();
+    i32[(this.ioMethods + IO_FIELDS.iVersion) >> 2] = 1;
+    for (const [field, pointer] of Object.entries(io)) {
+      i32[(this.ioMethods + IO_FIELDS[field as keyof typeof io]) >> 2] = pointer;
+    }
+  }
+
+  /** SQLITE_FCNTL_PRAGMA: pArg is char*[3] = {error or result out, name, value or NULL}. */
+  #pragma(file: DatabaseFile, pArg: Pointer): number {
+    const wasm = this.wasm;
+    const args = pArg >> 2;
+    const name = wasm.cString(wasm.i32()[args + 1]);
+    const valuePointer = wasm.i32()[args + 2];
+    const outcome = file.pragma(name, valuePointer === 0 ? null : wasm.cString(valuePointer));
+    if (outcome.rc === SQLITE_OK && outcome.result !== null) {
+      const result = wasm.allocCString(outcome.result);
+      wasm.i32()[args] = result;
+    } else if (outcome.rc === SQLITE_ERROR) {
+      const message = wasm.allocCString(outcome.message);
+      wasm.i32()[args] = message;
+    }
+    return outcome.rc;
+  }
+
+  register(vfs: Vfs, name: string): Pointer {
+    const wasm = this.wasm;
+    const pointer = wasm.malloc(VFS_STRUCT_BYTES);
+    wasm.u8().fill(0, pointer, pointer + VFS_STRUCT_BYTES);
+    const zName = wasm.allocCString(name);
+    const i32 = wasm.i32();
+    i32[(pointer + VFS_FIELDS.iVersion) >> 2] = 2;
+    i32[(pointer + VFS_FIELDS.szOsFile) >> 2] = 4;
+    i32[(pointer + VFS_FIELDS.mxPathname) >> 2] = MAX_PATHNAME_BYTES;
+    i32[(pointer + VFS_FIELDS.zName) >> 2] = zName;
+    for (const [field, method] of Object.entries(this.vfsMethods)) {
+      i32[(pointer + VFS_FIELDS[field as keyof typeof this.vfsMethods]) >> 2] = method;
+    }
+    this.vfsByPointer.set(pointer, vfs);
+    const rc = wasm.exports.sqlite3_vfs_register(pointer, 0);
+    if (rc !== SQLITE_OK) {
+      this.vfsByPointer.delete(pointer);
+      throw new SqliteError(rc, `cannot register VFS ${name}`);
+    }
+    return pointer;
+  }
+
+  unregister(pointer: Pointer): void {
+    this.wasm.exports.sqlite3_vfs_unregister(pointer);
+    this.vfsByPointer.delete(pointer);
+    this.wasm.free(this.wasm.i32()[(pointer + VFS_FIELDS.zName) >> 2]);
+    this.wasm.free(pointer);
+  }
+
+  /** The file object behind a connection's main database. */
+  mainFile(connection: Connection): DatabaseFile {
+    const wasm = this.wasm;
+    const zMain = wasm.allocCString("main");
+    const out = wasm.malloc(4);
+    try {
+      wasm.i32()[out >> 2] = 0;
+      const rc = wasm.exports.sqlite3_file_control(
+        connection.pointer,
+        zMain,
+        SQLITE_FCNTL_FILE_POINTER,
+        out,
+      );
+      const open = this.files.get(wasm.i32()[out >> 2]);
+      if (rc !== SQLITE_OK || open === undefined || !(open.file instanceof DatabaseFile)) {
+        throw new SqliteError(SQLITE_MISUSE, "connection is not on the replicating VFS");
+      }
+      return open.file;
+    } finally {
+      wasm.free(out);
+      wasm.free(zMain);
+    }
+  }
+}
+
+const runtimes = new WeakMap<Wasm, Runtime>();
+let vfsCounter = 0;
+
+/** Options of a replicating VFS. */
+export interface VfsOptions {
+  /** Called inside `sqlite3_step` when a write transaction commits; it is pending until decided. */
+  onCommit?: CommitListener;
+  /** Called with exceptions a VFS method turned into an I/O error code. */
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * A replicating VFS: a registry of databases by name, each with versioned in-memory pages, and
+ * connections opened on them. One per node.
+ */
+export class Vfs {
+  /** The name SQLite knows this VFS by. */
+  readonly name: string;
+  readonly #runtime: Runtime;
+  readonly #pointer: Pointer;
+  readonly #databases = new Map<string, ReplicatedDatabase>();
+  readonly #files = new WeakMap<Connection, DatabaseFile>();
+  readonly #onCommit: CommitListener;
+  readonly #onError: (error: unknown) => void;
+  /** The last exception a VFS method turned into an error code (for diagnosis and tests). */
+  lastError: unknown = undefined;
+
+  constructor(wasm: Wasm, options: VfsOptions = {}) {
+    let runtime = runtimes.get(wasm);
+    if (runtime === undefined) {
+      runtime = new Runtime(wasm);
+      runtimes.set(wasm, runtime);
+    }
+    this.#runtime = runtime;
+    this.#onCommit = options.onCommit ?? (() => {});
+    this.#onError = options.onError ?? (() => {});
+    vfsCounter += 1;
+    this.name = `dqlite-ts-${process.pid}-${vfsCounter}`;
+    this.#pointer = runtime.register(this, this.name);
+  }
+
+  /** The database called `name`, created empty on first use. */
+  database(name: string): ReplicatedDatabase {
+    let database = this.#databases.get(name);
+    if (database === undefined) {
+      database = new ReplicatedDatabase(name, this.#onCommit);
+      this.#databases.set(name, database);
+    }
+    return database;
+  }
+
+  /** Whether a database called `name` exists (was used or applied to). */
+  has(name: string): boolean {
+    return this.#databases.has(name);
+  }
+
+  /** Every database, in creation order. */
+  databases(): ReplicatedDatabase[] {
+    return [...this.#databases.values()];
+  }
+
+  /** Opens a connection to database `name` with dqlite's settings. */
+  connect(name: string): Connection {
+    if (name === "" || name === ":memory:" || /^file:/i.test(name) || name.includes("\0")) {
+      throw new SqliteError(SQLITE_CANTOPEN, `invalid database name ${JSON.stringify(name)}`);
+    }
+    const connection = Connection.open(this.#runtime.wasm, name, this.name);
+    const file = this.#runtime.mainFile(connection);
+    file.owner = connection;
+    this.#files.set(connection, file);
+    return connection;
+  }
+
+  /**
+   * The transaction `connection` committed and that waits for raft, once: later calls return
+   * null. Call it after each step (dqlite's VfsPoll).
+   */
+  takeCommitted(connection: Connection): PendingTransaction | null {
+    const file = this.#files.get(connection);
+    if (file === undefined) return null;
+    const pending = file.database.pending;
+    if (pending === null || pending.origin !== file || pending.taken) return null;
+    pending.taken = true;
+    return pending;
+  }
+
+  /** @internal Records an exception a method turned into an error code. */
+  reportError(error: unknown): void {
+    this.lastError = error;
+    this.#onError(error);
+  }
+
+  /** Unregisters the VFS. Close its connections first. */
+  close(): void {
+    this.#runtime.unregister(this.#pointer);
+  }
+}
