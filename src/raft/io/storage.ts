@@ -1,0 +1,69 @@
+// What the raft driver needs from durable storage, implemented by DiskStorage (libraft's uv
+// data directory) and MemoryStorage (tests, simulations). Every method resolves only once its
+// effect is durable; operations take effect in call order.
+import type { Configuration, Entry, HardState, Snapshot } from "../core/types.js";
+import type { DiskStats } from "./durable-fs.js";
+
+/** What a restarted node finds. */
+export interface LoadedState {
+  hardState: HardState;
+  /** The newest snapshot, if any. */
+  snapshot: Snapshot | null;
+  /** Index of `entries[0]`; with no entries, the index the next append must use. */
+  startIndex: number;
+  /** Entries on disk, contiguous from startIndex (may start at or before the snapshot index). */
+  entries: Entry[];
+  /** The latest configuration found: the last CHANGE entry, else the snapshot's. */
+  lastConfiguration: { index: number; configuration: Configuration } | null;
+}
+
+export interface RaftStorage {
+  /** Reads (and tidies) the stored state. Must be called once, before anything else. */
+  load(): Promise<LoadedState>;
+  /** First start of a node that founds a cluster: term 1 and a CHANGE entry at index 1. */
+  bootstrap(configuration: Configuration): Promise<void>;
+  /** Forces a configuration: a CHANGE entry (term 1) after the last entry, like raft_recover. */
+  recover(configuration: Configuration): Promise<void>;
+  setHardState(state: HardState): Promise<void>;
+  /**
+   * Appends entries whose indexes follow on from the log; entries starting at or before the last
+   * index first truncate the conflicting suffix. Resolves once durable.
+   */
+  append(entries: readonly Entry[]): Promise<void>;
+  /** Removes entries from `fromIndex` on. */
+  truncate(fromIndex: number): Promise<void>;
+  /** Stores a snapshot taken locally; keeps `trailing` entries before it, drops older segments. */
+  putSnapshot(snapshot: Snapshot, trailing: number): Promise<void>;
+  /** Stores a snapshot received from the leader and discards the whole log. */
+  installSnapshot(snapshot: Snapshot): Promise<void>;
+  /** The newest stored snapshot (to send to a follower), or null. */
+  loadSnapshot(): Promise<Snapshot | null>;
+  /** Counters of durable writes. */
+  readonly stats: DiskStats;
+  /** Waits for pending operations, closes files. Later calls fail with StorageClosedError. */
+  close(): Promise<void>;
+}
+
+/** Stored data that cannot be trusted: names the file and, where known, the byte offset. */
+export class CorruptDataError extends Error {
+  override name = "CorruptDataError";
+  readonly file: string;
+  readonly offset: number | null;
+  constructor(file: string, offset: number | null, reason: string) {
+    super(`${file}${offset === null ? "" : ` at byte ${offset}`}: ${reason}`);
+    this.file = file;
+    this.offset = offset;
+  }
+}
+
+/** A call the storage cannot honour in its current state (bootstrap twice, a gap in indexes). */
+export class StorageStateError extends Error {
+  override name = "StorageStateError";
+}
+
+export class StorageClosedError extends Error {
+  override name = "StorageClosedError";
+  constructor() {
+    super("storage is closed");
+  }
+}

@@ -1,0 +1,50 @@
+// Shared helpers for storage tests: temporary data directories and recognisable entries.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Entry, EntryType, RaftRole, type Snapshot } from "../../../src/raft/core/types.js";
+
+export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), "raft-io-test-"));
+  try {
+    return await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** An entry whose data (a multiple of 8 bytes) encodes its index, so mix-ups show. */
+export function entry(index: number, term = 1, words = 2): Entry {
+  const data = new Uint8Array(words * 8);
+  const view = new DataView(data.buffer);
+  for (let i = 0; i < words; i++) view.setUint32(i * 8, index * 1000 + i, true);
+  return { term, index, type: EntryType.Command, data };
+}
+
+export function entries(from: number, to: number, term = 1, words = 2): Entry[] {
+  const out: Entry[] = [];
+  for (let i = from; i <= to; i++) out.push(entry(i, term, words));
+  return out;
+}
+
+export const CONFIGURATION = [
+  { id: 1n, address: "127.0.0.1:9001", role: RaftRole.Voter },
+  { id: 2n, address: "127.0.0.1:9002", role: RaftRole.Voter },
+];
+
+export function snapshot(index: number, term: number, sizeBytes = 4096): Snapshot {
+  return {
+    meta: { index, term, configuration: CONFIGURATION, configurationIndex: 1 },
+    data: Uint8Array.from({ length: sizeBytes }, (_, i) => (i * 7 + index) & 0xff),
+  };
+}
+
+/** Entries compared by what a reader cares about (data as plain arrays for readable diffs). */
+export function plain(list: readonly Entry[]) {
+  return list.map((e) => ({
+    index: e.index,
+    term: e.term,
+    type: e.type,
+    data: Buffer.from(e.data).toString("hex"),
+  }));
+}
