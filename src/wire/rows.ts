@@ -23,7 +23,9 @@ export function readRows(reader: ByteReader, bigints: boolean): RowsResponse {
   const headerSize = pad8(Math.ceil(columnCount / 2));
   const minRowSize = headerSize + columnCount * 8;
   const maxRows =
-    columnCount === 0 ? 0 : Math.floor((reader.remaining - MARKER_SIZE_BYTES) / minRowSize);
+    columnCount === 0
+      ? 0
+      : Math.max(0, Math.floor((reader.remaining - MARKER_SIZE_BYTES) / minRowSize));
   const types = new Uint8Array(maxRows * columnCount);
   const values: RowValue[] = [];
   let rowCount = 0;

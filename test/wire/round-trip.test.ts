@@ -9,8 +9,10 @@ import {
   encodeRequest,
   encodeResponse,
   type Frame,
+  type RowsResponse,
+  ValueType,
 } from "../../src/wire/index.js";
-import { request, responseCase } from "./arbitraries.js";
+import { request, responseCase, rows } from "./arbitraries.js";
 
 function frameOf(message: Uint8Array): Frame {
   const header = decodeHeader(message);
@@ -47,14 +49,14 @@ test("responses of every type round-trip through the codec", () => {
   );
 });
 
-test("the bigints option decodes every INTEGER and UNIXTIME as a bigint of the same value", () => {
+test("the bigints option decodes every INTEGER parameter as a bigint of the same value", () => {
   fc.assert(
     fc.property(request, (original) => {
       const decoded = decodeRequest(frameOf(encodeRequest(original)), { bigints: true });
       if (!("params" in decoded) || !("params" in original)) return;
       decoded.params.forEach((param, i) => {
         const before = original.params[i].value;
-        if (typeof before === "number" && (param.type === 1 || param.type === 9)) {
+        if (typeof before === "number" && param.type === ValueType.Integer) {
           assert.equal(param.value, BigInt(before));
         } else {
           assert.deepEqual(param.value, before);
@@ -62,5 +64,25 @@ test("the bigints option decodes every INTEGER and UNIXTIME as a bigint of the s
       });
     }),
     { numRuns: 1000 },
+  );
+});
+
+test("the bigints option applies to INTEGER and UNIXTIME row values alike", () => {
+  fc.assert(
+    fc.property(rows, (original) => {
+      const decoded = decodeResponse(frameOf(encodeResponse(original)), {
+        bigints: true,
+      }) as RowsResponse;
+      decoded.values.forEach((value, i) => {
+        const type = decoded.types[i];
+        const before = original.values[i];
+        if (type === ValueType.Integer || type === ValueType.UnixTime) {
+          assert.equal(value, BigInt(before as number | bigint));
+        } else {
+          assert.deepEqual(value, before);
+        }
+      });
+    }),
+    { numRuns: 500 },
   );
 });
