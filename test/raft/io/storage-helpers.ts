@@ -13,11 +13,12 @@ export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T
   }
 }
 
-/** An entry whose data (a multiple of 8 bytes) encodes its index, so mix-ups show. */
+/**
+ * An entry whose data (a multiple of 8 bytes) depends on its index, so mix-ups show, and has no
+ * zero byte, so a zeroed tail always changes it.
+ */
 export function entry(index: number, term = 1, words = 2): Entry {
-  const data = new Uint8Array(words * 8);
-  const view = new DataView(data.buffer);
-  for (let i = 0; i < words; i++) view.setUint32(i * 8, index * 1000 + i, true);
+  const data = Uint8Array.from({ length: words * 8 }, (_, i) => ((index * 37 + i * 11) & 0xff) | 1);
   return { term, index, type: EntryType.Command, data };
 }
 
