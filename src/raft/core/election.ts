@@ -28,7 +28,7 @@ export function startElection(node: NodeState): void {
   }
   node.resetElectionTimer();
   candidate.granted = new Set([node.id]);
-  if (voterCount(node.configuration) === 1) {
+  if (node.isVoter() && voterCount(node.configuration) === 1) {
     // The only voter: no one to ask. Unlike libraft 0.15 the term is bumped first, so no two
     // leaders ever share a term even when a cluster shrinks to one voter.
     if (candidate.preVote) {
@@ -74,8 +74,10 @@ export function handleRequestVote(node: NodeState, request: RequestVote): void {
   });
 }
 
+// Unlike libraft 0.15 a server votes whatever its own role: the candidate counts only the votes
+// of its own configuration's voters, and a server demoted by an entry the candidate lacks may
+// still be a voter there (refusing would deadlock the cluster, as etcd also found).
 function grantVote(node: NodeState, request: RequestVote): boolean {
-  if (!node.isVoter()) return false;
   const isTransferee = node.transfer !== null && node.transfer.target === request.candidateId;
   if (
     !request.preVote &&

@@ -102,7 +102,12 @@ export class NodeState {
     this.lastHardState = { ...loaded.hardState };
 
     const snapshot = loaded.snapshot;
-    const entries = loaded.entries;
+    // Entries that end before the snapshot (applied before they were synced) add nothing to it.
+    const loadedLast = loaded.entries[loaded.entries.length - 1];
+    const entries =
+      snapshot !== undefined && loadedLast !== undefined && loadedLast.index < snapshot.index
+        ? []
+        : loaded.entries;
     const firstIndex = entries.length > 0 ? entries[0].index : (snapshot?.index ?? 0) + 1;
     if (snapshot !== undefined && firstIndex > snapshot.index + 1) {
       throw new RaftLoadError(`entries start at ${firstIndex}, after snapshot ${snapshot.index}`);
@@ -161,6 +166,18 @@ export class NodeState {
 
   isVoter(id: NodeId = this.id): boolean {
     return isVoter(this.configuration, id);
+  }
+
+  /**
+   * Voters campaign. So does a voter removed or demoted by a configuration that is not known
+   * committed: if that leader died before committing it, the servers still on the previous
+   * configuration may need this one to lead until it commits (libraft 0.15 deadlocks there).
+   */
+  mayCampaign(): boolean {
+    if (this.isVoter()) return true;
+    const current = this.configurations.current;
+    if (current.index <= this.commitIndex) return false;
+    return isVoter(this.configurations.at(current.index - 1).configuration, this.id);
   }
 
   roleOf(id: NodeId): RaftRole | undefined {

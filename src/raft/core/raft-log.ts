@@ -68,8 +68,20 @@ export class RaftLog {
   }
 
   append(entry: Entry): void {
-    invariant(entry.index === this.lastIndex + 1, `append ${entry.index} after ${this.lastIndex}`);
-    if (this.length === 0) this.#firstIndex = entry.index;
+    if (this.length === 0) {
+      // An empty log takes its next entry after the snapshot, or (when loading entries that
+      // trail the snapshot) at its first index.
+      invariant(
+        entry.index === this.lastIndex + 1 || entry.index === this.#firstIndex,
+        `append ${entry.index} to an empty log at ${this.#firstIndex}/${this.lastIndex}`,
+      );
+      this.#firstIndex = entry.index;
+    } else {
+      invariant(
+        entry.index === this.lastIndex + 1,
+        `append ${entry.index} after ${this.lastIndex}`,
+      );
+    }
     this.#buffer.push(entry);
   }
 

@@ -175,7 +175,14 @@ export class Raft {
     const node = this.#node;
     switch (node.role) {
       case "follower":
-        if (node.isVoter() && node.electionTimerExpired()) becomeCandidate(node, false);
+        if (!node.electionTimerExpired()) break;
+        if (node.mayCampaign()) becomeCandidate(node, false);
+        else {
+          // A server that may not campaign still forgets a silent leader, or its stickiness
+          // would refuse votes forever (it may be a voter in a candidate's newer configuration).
+          node.setLeader(0n);
+          node.resetElectionTimer();
+        }
         break;
       case "candidate":
         if (node.electionTimerExpired()) startElection(node);
@@ -259,7 +266,8 @@ export class Raft {
       node.pendingSnapshot !== null ||
       node.unstableFrom <= node.log.lastIndex ||
       node.truncateFrom !== undefined ||
-      (node.commitIndex > node.lastApplied && node.installing === null) ||
+      (Math.min(node.commitIndex, node.durableIndex) > node.lastApplied &&
+        node.installing === null) ||
       node.ackDue ||
       (node.flushDue && node.role === "leader") ||
       !sameHardState(node) ||
@@ -313,7 +321,9 @@ function takeCommitted(node: NodeState): Entry[] {
   const out: Entry[] = [];
   if (node.installing !== null) return out;
   let bytes = 0;
-  while (node.lastApplied < node.commitIndex) {
+  // Only entries durable here are applied, so a snapshot never covers entries the disk lacks.
+  const applyTo = Math.min(node.commitIndex, node.durableIndex);
+  while (node.lastApplied < applyTo) {
     const entry = node.log.get(node.lastApplied + 1);
     invariant(entry !== undefined, `committed entry ${node.lastApplied + 1} not in memory`);
     bytes += entry.data.length;
