@@ -19,7 +19,6 @@ after(async () => {
   await server.close();
 });
 
-const text = (value: string): Param => ({ type: ValueType.Text, value });
 const int = (value: number): Param => ({ type: ValueType.Integer, value });
 
 async function opened(database: string): Promise<RawClient> {
