@@ -63,12 +63,17 @@ export function handleRequestVote(node: NodeState, request: RequestVote): void {
     if (!request.preVote && request.term > node.term) node.bumpTerm(request.term);
     if (request.term >= node.term) granted = grantVote(node, request);
   }
+  // A pre-vote answer carries the request's term so a candidate ahead of this node still counts
+  // it (libraft). But a refusal because this node's term is higher carries that term, as etcd
+  // does: otherwise a node with a higher term and a stale log blocks every election for good
+  // (libraft 0.15 candidates adopt such a term too).
+  const outdated =
+    request.preVote && request.term < node.term && (!hasLeader || request.disruptLeader);
   node.send({
     type: "requestVoteResult",
     from: node.id,
     to: request.from,
-    // A pre-vote answer carries the request's term so a candidate behind on terms still counts it.
-    term: request.preVote ? request.term : node.term,
+    term: request.preVote && !outdated ? request.term : node.term,
     voteGranted: granted,
     preVote: request.preVote,
   });
