@@ -1,7 +1,10 @@
 // A bounds-checked cursor over one message body. Every read checks the end first, so a bad length
 // or count becomes a WireDecodeError instead of a RangeError or a huge allocation.
 import { WireDecodeError } from "./errors.js";
-import { decodeUtf8 } from "./utf8.js";
+import { bufferView, decodeUtf8 } from "./utf8.js";
+
+// Text up to this long is scanned in JS; beyond, the native indexOf and TextDecoder win.
+const SHORT_SCAN_BYTES = 64;
 
 const TWO_POW_32 = 2 ** 32;
 // hi words in [-2^21, 2^21) make hi * 2^32 + lo a safe integer (except -2^53 itself).
@@ -18,6 +21,8 @@ export class ByteReader {
   readonly view: DataView;
   pos: number;
   readonly end: number;
+  // Made on the first text field only: most messages with text have several.
+  #buffer: Buffer | undefined;
 
   constructor(bytes: Uint8Array, start = 0, end = bytes.length) {
     this.bytes = bytes;
@@ -96,16 +101,36 @@ export class ByteReader {
 
   /** NUL-terminated UTF-8, then zero padding to a word; the padding's content is not checked. */
   text(what: string): string {
+    const bytes = this.bytes;
     const start = this.pos;
-    const nul = this.bytes.indexOf(0, start);
-    if (nul < 0 || nul >= this.end) {
-      throw new WireDecodeError("missing-nul", `${what} at offset ${start} has no NUL terminator`);
+    // Short text (most names and values): find the NUL and check for ASCII in one JS pass.
+    const limit = Math.min(this.end, start + SHORT_SCAN_BYTES);
+    let nul = start;
+    let ascii = true;
+    for (; nul < limit; nul++) {
+      const byte = bytes[nul];
+      if (byte === 0) break;
+      if (byte >= 0x80) ascii = false;
+    }
+    if (nul === limit) {
+      nul = bytes.indexOf(0, limit);
+      ascii = false;
+      if (nul < 0 || nul >= this.end) {
+        throw new WireDecodeError(
+          "missing-nul",
+          `${what} at offset ${start} has no NUL terminator`,
+        );
+      }
     }
     const size = pad8(nul - start + 1);
     this.need(size, what);
-    const value = decodeUtf8(this.bytes, start, nul);
     this.pos = start + size;
-    return value;
+    if (nul === start) return "";
+    if (ascii) {
+      this.#buffer ??= bufferView(bytes);
+      return this.#buffer.toString("latin1", start, nul);
+    }
+    return decodeUtf8(bytes, start, nul);
   }
 
   /** u64 length, bytes, zero padding to a word. Returns a view into the body (no copy). */

@@ -1,5 +1,7 @@
 // A growing buffer that messages are written into. It doubles when full, so appending a row costs
-// amortised O(row), and `finishMessage` hands the bytes over without a copy.
+// amortised O(row), and `finishMessage` hands the bytes over without a copy. Integers are stored
+// byte by byte rather than through a DataView: a DataView over a small, fresh Uint8Array forces V8
+// to move its storage off-heap, which costs more than the whole small message.
 import { pad8 } from "./byte-reader.js";
 import { HEADER_SIZE_BYTES } from "./constants.js";
 import { WireEncodeError } from "./errors.js";
@@ -11,23 +13,77 @@ const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
 const MAX_WORDS = 0xffff_ffff;
 
+// Scratch space for the values that need a DataView conversion (doubles, bigints).
+const scratch = new DataView(new ArrayBuffer(8));
+const scratchBytes = new Uint8Array(scratch.buffer);
+
+// One-shot messages are written into a shared slab and handed out as views of it, the way Node
+// pools small Buffers: a fresh small Uint8Array lives on V8's heap and taking a view of it (the
+// returned message) forces a costly move, and a message usually lives only until it is sent.
+// Encoding is synchronous, so at most one pooled writer is open at a time.
+const SLAB_SIZE_BYTES = 64 * 1024;
+const POOLED_MAX_BYTES = 8 * 1024;
+let slab = new Uint8Array(SLAB_SIZE_BYTES);
+let slabOffset = 0;
+// Allocating a zero-length typed array is surprisingly slow in V8; share one.
+const EMPTY = new Uint8Array(0);
+
 export class ByteWriter {
   bytes: Uint8Array;
-  view: DataView;
-  pos = 0;
+  pos: number;
+  /** Where the message starts in `bytes`. */
+  base: number;
 
+  /** A writer with its own buffer. */
   constructor(capacityBytes = 256) {
-    this.bytes = new Uint8Array(capacityBytes);
-    this.view = new DataView(this.bytes.buffer);
+    this.bytes = capacityBytes === 0 ? EMPTY : new Uint8Array(capacityBytes);
+    this.pos = 0;
+    this.base = 0;
+  }
+
+  /** A writer for one message of about `hintBytes`, backed by the shared slab when small. */
+  static pooled(hintBytes: number): ByteWriter {
+    if (hintBytes > POOLED_MAX_BYTES) return new ByteWriter(hintBytes);
+    if (slabOffset + hintBytes > SLAB_SIZE_BYTES) {
+      slab = new Uint8Array(SLAB_SIZE_BYTES);
+      slabOffset = 0;
+    }
+    const writer = new ByteWriter(0);
+    writer.bytes = slab;
+    writer.pos = slabOffset;
+    writer.base = slabOffset;
+    return writer;
   }
 
   ensure(size: number): void {
     const needed = this.pos + size;
     if (needed <= this.bytes.length) return;
-    const grown = new Uint8Array(Math.max(needed, this.bytes.length * 2));
-    grown.set(this.bytes.subarray(0, this.pos));
+    // Move the message (only it) to a buffer of its own; a slab stays as it was.
+    const used = this.pos - this.base;
+    const grown = new Uint8Array(Math.max(used + size, used * 2, 256));
+    grown.set(this.bytes.subarray(this.base, this.pos));
     this.bytes = grown;
-    this.view = new DataView(grown.buffer);
+    this.pos = used;
+    this.base = 0;
+  }
+
+  #word(lo: number, hi: number): void {
+    const bytes = this.bytes;
+    const pos = this.pos;
+    bytes[pos] = lo;
+    bytes[pos + 1] = lo >>> 8;
+    bytes[pos + 2] = lo >>> 16;
+    bytes[pos + 3] = lo >>> 24;
+    bytes[pos + 4] = hi;
+    bytes[pos + 5] = hi >>> 8;
+    bytes[pos + 6] = hi >>> 16;
+    bytes[pos + 7] = hi >>> 24;
+    this.pos = pos + 8;
+  }
+
+  #scratchWord(): void {
+    this.bytes.set(scratchBytes, this.pos);
+    this.pos += 8;
   }
 
   u8(value: number): void {
@@ -37,8 +93,13 @@ export class ByteWriter {
 
   u32(value: number): void {
     this.ensure(4);
-    this.view.setUint32(this.pos, value, true);
-    this.pos += 4;
+    const bytes = this.bytes;
+    const pos = this.pos;
+    bytes[pos] = value;
+    bytes[pos + 1] = value >>> 8;
+    bytes[pos + 2] = value >>> 16;
+    bytes[pos + 3] = value >>> 24;
+    this.pos = pos + 4;
   }
 
   /** A u64 from a bigint in [0, 2^64). */
@@ -47,8 +108,8 @@ export class ByteWriter {
       throw new WireEncodeError("bad-value", `${what} ${value} is not a u64`);
     }
     this.ensure(8);
-    this.view.setBigUint64(this.pos, value, true);
-    this.pos += 8;
+    scratch.setBigUint64(0, value, true);
+    this.#scratchWord();
   }
 
   /** A u64 from a non-negative safe integer. */
@@ -57,9 +118,7 @@ export class ByteWriter {
       throw new WireEncodeError("bad-value", `${what} ${value} is not a non-negative safe integer`);
     }
     this.ensure(8);
-    this.view.setUint32(this.pos, value >>> 0, true);
-    this.view.setUint32(this.pos + 4, Math.floor(value / TWO_POW_32), true);
-    this.pos += 8;
+    this.#word(value >>> 0, Math.floor(value / TWO_POW_32));
   }
 
   /** An int64 from an integer number (any integer below 2^63 in magnitude) or a bigint. */
@@ -67,9 +126,8 @@ export class ByteWriter {
     this.ensure(8);
     if (typeof value === "number") {
       if (Number.isSafeInteger(value)) {
-        this.view.setUint32(this.pos, value >>> 0, true);
-        this.view.setInt32(this.pos + 4, Math.floor(value / TWO_POW_32), true);
-        this.pos += 8;
+        // Floor division keeps the high word two's complement for negative values.
+        this.#word(value >>> 0, Math.floor(value / TWO_POW_32));
         return;
       }
       if (!Number.isInteger(value)) {
@@ -80,14 +138,14 @@ export class ByteWriter {
     if (value < INT64_MIN || value > INT64_MAX) {
       throw new WireEncodeError("bad-value", `${what} ${value} does not fit an int64`);
     }
-    this.view.setBigInt64(this.pos, value, true);
-    this.pos += 8;
+    scratch.setBigInt64(0, value, true);
+    this.#scratchWord();
   }
 
   float(value: number): void {
     this.ensure(8);
-    this.view.setFloat64(this.pos, value, true);
-    this.pos += 8;
+    scratch.setFloat64(0, value, true);
+    this.#scratchWord();
   }
 
   /** NUL-terminated UTF-8 zero-padded to a word. */
@@ -121,15 +179,15 @@ export class ByteWriter {
     this.pos += size;
   }
 
-  /** Reserves the 8-byte header of a message starting at the current position. */
-  beginMessage(): number {
-    const start = this.pos;
+  /** Reserves the 8-byte header; call first. */
+  beginMessage(): void {
+    if (this.pos !== this.base) throw new Error("assertion: beginMessage on a used writer");
     this.zeros(HEADER_SIZE_BYTES);
-    return start;
   }
 
-  /** Fills in the header of the message begun at `start` and returns the message's bytes. */
-  finishMessage(start: number, type: number, schema: number): Uint8Array {
+  /** Fills in the header and returns the message's bytes, which now belong to the caller. */
+  finishMessage(type: number, schema: number): Uint8Array {
+    const start = this.base;
     const bodySize = this.pos - start - HEADER_SIZE_BYTES;
     if (bodySize % 8 !== 0)
       throw new Error(`assertion: body of ${bodySize} bytes is not whole words`);
@@ -140,10 +198,21 @@ export class ByteWriter {
         `body of ${bodySize} bytes exceeds the u32 word count`,
       );
     }
-    this.view.setUint32(start, words, true);
-    this.bytes[start + 4] = type;
-    this.bytes[start + 5] = schema;
-    this.view.setUint16(start + 6, 0, true);
-    return this.bytes.subarray(start, this.pos);
+    const bytes = this.bytes;
+    bytes[start] = words;
+    bytes[start + 1] = words >>> 8;
+    bytes[start + 2] = words >>> 16;
+    bytes[start + 3] = words >>> 24;
+    bytes[start + 4] = type;
+    bytes[start + 5] = schema;
+    bytes[start + 6] = 0;
+    bytes[start + 7] = 0;
+    const message = bytes.subarray(start, this.pos);
+    // Claim the slab space used; the writer must not be used again.
+    if (bytes === slab) slabOffset = this.pos;
+    this.bytes = EMPTY;
+    this.pos = 0;
+    this.base = 0;
+    return message;
   }
 }

@@ -121,8 +121,8 @@ function readRequestBody(type: number, schema: number, r: ByteReader, bigints: b
 
 /** Encodes a request as one message (header + body). */
 export function encodeRequest(request: Request): Uint8Array {
-  const w = new ByteWriter(requestCapacityHint(request));
-  const start = w.beginMessage();
+  const w = ByteWriter.pooled(requestCapacityHint(request));
+  w.beginMessage();
   let schema = 0;
   let code: RequestType;
   switch (request.type) {
@@ -213,11 +213,20 @@ export function encodeRequest(request: Request): Uint8Array {
     default:
       throw new Error(`assertion: unknown request ${(request as { type: string }).type}`);
   }
-  return w.finishMessage(start, code, schema);
+  return w.finishMessage(code, schema);
 }
 
-// Most requests are a few words; SQL text dominates the rest.
+// An upper bound for most requests, so that they are written without growing the buffer.
 function requestCapacityHint(request: Request): number {
-  if ("sql" in request) return 64 + request.sql.length * 3 + ("params" in request ? 64 : 0);
-  return 64;
+  let size = 64;
+  if ("sql" in request) size += request.sql.length * 3;
+  if ("params" in request) {
+    for (const param of request.params) {
+      const value = param.value;
+      if (typeof value === "string") size += value.length * 3 + 8;
+      else if (value instanceof Uint8Array) size += value.length + 16;
+      else size += 9;
+    }
+  }
+  return size;
 }

@@ -104,8 +104,8 @@ export function encodeResponse(
   response: Response,
   options: ResponseEncodeOptions = {},
 ): Uint8Array {
-  const w = new ByteWriter(responseCapacityHint(response));
-  const start = w.beginMessage();
+  const w = ByteWriter.pooled(responseCapacityHint(response));
+  w.beginMessage();
   let schema = 0;
   let code: ResponseType;
   switch (response.type) {
@@ -190,7 +190,7 @@ export function encodeResponse(
     default:
       throw new Error(`assertion: unknown response ${(response as { type: string }).type}`);
   }
-  return w.finishMessage(start, code, schema);
+  return w.finishMessage(code, schema);
 }
 
 function responseCapacityHint(response: Response): number {

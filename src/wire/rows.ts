@@ -10,6 +10,8 @@ import { isRowValueType, readValue, writeValue } from "./tuple.js";
 const PART_BYTE = 0xee;
 const DONE_BYTE = 0xff;
 const MARKER_SIZE_BYTES = 8;
+// Allocating a zero-length typed array is surprisingly slow in V8; empty results share this one.
+const NO_TYPES = new Uint8Array(0);
 
 /** Decodes a Rows body. Every row's type codes and values land in two flat arrays. */
 export function readRows(reader: ByteReader, bigints: boolean): RowsResponse {
@@ -26,7 +28,7 @@ export function readRows(reader: ByteReader, bigints: boolean): RowsResponse {
     columnCount === 0
       ? 0
       : Math.max(0, Math.floor((reader.remaining - MARKER_SIZE_BYTES) / minRowSize));
-  const types = new Uint8Array(maxRows * columnCount);
+  const types = maxRows === 0 ? NO_TYPES : new Uint8Array(maxRows * columnCount);
   const values: RowValue[] = [];
   let rowCount = 0;
   for (;;) {
@@ -74,7 +76,7 @@ export function readRows(reader: ByteReader, bigints: boolean): RowsResponse {
     type: "rows",
     columns,
     rowCount,
-    types: types.subarray(0, rowCount * columnCount),
+    types: rowCount === maxRows ? types : types.subarray(0, rowCount * columnCount),
     values,
     more: marker === PART_BYTE,
   };
@@ -98,7 +100,6 @@ export class RowsWriter {
   readonly #partSizeBytes: number;
   readonly #rowHeaderSize: number;
   #writer: ByteWriter | undefined;
-  #start = 0;
   #rowCount = 0;
   #rowStart = -1;
   #column = 0;
@@ -225,7 +226,7 @@ export class RowsWriter {
     writer.ensure(MARKER_SIZE_BYTES);
     writer.bytes.fill(more ? PART_BYTE : DONE_BYTE, writer.pos, writer.pos + MARKER_SIZE_BYTES);
     writer.pos += MARKER_SIZE_BYTES;
-    const message = writer.finishMessage(this.#start, ResponseType.Rows, 0);
+    const message = writer.finishMessage(ResponseType.Rows, 0);
     // Parts after the first are usually full ones: size the next buffer to fit one.
     this.#nextCapacityBytes = Math.max(this.#nextCapacityBytes, this.#partSizeBytes + 1024);
     this.#writer = undefined;
@@ -235,8 +236,9 @@ export class RowsWriter {
 
   #open(): ByteWriter {
     if (this.#writer !== undefined) return this.#writer;
+    // A writer of its own (base 0, never pooled): it stays open across the caller's other encodes.
     const writer = new ByteWriter(Math.max(this.#nextCapacityBytes, this.#prefix.length + 64));
-    this.#start = writer.beginMessage();
+    writer.beginMessage();
     writer.raw(this.#prefix);
     this.#writer = writer;
     return writer;
@@ -275,13 +277,14 @@ export function writeRows(writer: ByteWriter, rows: RowsResponse): void {
   for (const name of rows.columns) writer.text(name);
   const headerSize = pad8(Math.ceil(columnCount / 2));
   for (let row = 0; row < rows.rowCount; row++) {
-    const headerAt = writer.pos;
+    // Relative to the message: a pooled writer moves the message when it grows.
+    const headerAt = writer.pos - writer.base;
     writer.zeros(headerSize);
     const base = row * columnCount;
     for (let c = 0; c < columnCount; c++) {
       const type = rows.types[base + c];
       writeValue(writer, type, rows.values[base + c]);
-      writer.bytes[headerAt + (c >> 1)] |= type << ((c & 1) << 2);
+      writer.bytes[writer.base + headerAt + (c >> 1)] |= type << ((c & 1) << 2);
     }
   }
   writer.ensure(MARKER_SIZE_BYTES);

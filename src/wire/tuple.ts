@@ -135,7 +135,12 @@ export function writeParams(
   const start = writer.pos;
   writer.bytes.fill(0, start, start + headerSize);
   if (schema === 0) writer.bytes[start] = count;
-  else writer.view.setUint32(start, count, true);
+  else {
+    writer.bytes[start] = count;
+    writer.bytes[start + 1] = count >>> 8;
+    writer.bytes[start + 2] = count >>> 16;
+    writer.bytes[start + 3] = count >>> 24;
+  }
   for (let i = 0; i < count; i++) {
     const type = params[i].type;
     if (!isParamValueType(type)) {

@@ -86,3 +86,25 @@ test("the bigints option applies to INTEGER and UNIXTIME row values alike", () =
     { numRuns: 500 },
   );
 });
+
+test("text of every length around the short-text fast paths round-trips, ASCII or not", () => {
+  for (let length = 0; length <= 140; length++) {
+    const ascii = "abcdefghij".repeat(15).slice(0, length);
+    const variants = [
+      ascii,
+      `${ascii}é`,
+      `é${ascii}`,
+      `${ascii.slice(0, length >> 1)}😀${ascii.slice(length >> 1)}`,
+    ];
+    for (const name of variants) {
+      const message = encodeRequest({ type: "dump", name });
+      const utf8Size = Buffer.byteLength(name);
+      assert.equal(
+        message.length,
+        8 + Math.ceil((utf8Size + 1) / 8) * 8,
+        `size for ${name.length} chars`,
+      );
+      assert.deepEqual(decodeRequest(frameOf(message)), { type: "dump", name });
+    }
+  }
+});
