@@ -87,8 +87,13 @@ export class Fsm {
       index > this.#lastAppliedIndex,
       `entry ${index} applied after ${this.#lastAppliedIndex}`,
     );
-    const command = decodeCommand(data);
+    const outcome = this.#apply(data);
     this.#lastAppliedIndex = index;
+    return outcome;
+  }
+
+  #apply(data: Uint8Array): ApplyOutcome {
+    const command = decodeCommand(data);
     if (command.type !== "frames") return "noop";
     if (!command.isCommit) {
       throw new DecodeError(
