@@ -1,0 +1,226 @@
+// Leader discovery, the way go-dqlite's connector does it: try the last known leader alone; else
+// ask every node of the store in parallel (voters first, bounded concurrency) who the leader is,
+// following one redirect; the first node that names itself, under exactly the address we dialled,
+// gets Client(0) and becomes the leader connection. Attempts repeat with capped exponential
+// backoff until the caller's deadline or the retry limit.
+import { Connection, type ConnectionOptions, expectResponse } from "./connection.js";
+import { checkTimeoutMs, Deadline, sleep } from "./deadline.js";
+import { type DialFunction, dialTcp } from "./dial.js";
+import { NoLeaderError, TimeoutError } from "./errors.js";
+import { MemoryNodeStore, type NodeInfo, type NodeStore } from "./node-store.js";
+
+/** How leader discovery dials, waits and retries (defaults are go-dqlite's). */
+export interface ConnectorOptions extends ConnectionOptions {
+  /** Opens the byte stream to a node (default: TCP, or abstract unix socket for `@name`). */
+  dial?: DialFunction;
+  /** Limit for one dial (default 5000). */
+  dialTimeoutMs?: number;
+  /** Limit for probing one node: handshake, Leader, Client (default 15000). */
+  attemptTimeoutMs?: number;
+  /** Backoff before retry k is factor · 2^k, capped (defaults 100 and 1000). */
+  backoffFactorMs?: number;
+  backoffCapMs?: number;
+  /** Retries after the first round; undefined = until the deadline (go-dqlite's 0). */
+  retryLimit?: number;
+  /** Nodes probed at once (default 10). */
+  concurrentLeaderConns?: number;
+}
+
+/** Remembers the last leader address so the next search can try it first. */
+export class LeaderTracker {
+  address: string | undefined;
+}
+
+interface ResolvedOptions {
+  dial: DialFunction;
+  dialTimeoutMs: number;
+  attemptTimeoutMs: number;
+  backoffFactorMs: number;
+  backoffCapMs: number;
+  retryLimit: number;
+  concurrentLeaderConns: number;
+  connection: ConnectionOptions;
+}
+
+/** Checks options once, when a handle is created. */
+function resolveOptions(options: ConnectorOptions): ResolvedOptions {
+  const retryLimit = options.retryLimit ?? Number.POSITIVE_INFINITY;
+  if (!(retryLimit >= 0)) throw new RangeError(`retryLimit must be >= 0, got ${retryLimit}`);
+  const concurrency = options.concurrentLeaderConns ?? 10;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(`concurrentLeaderConns must be a positive integer, got ${concurrency}`);
+  }
+  return {
+    dial: options.dial ?? dialTcp,
+    dialTimeoutMs: checkTimeoutMs(options.dialTimeoutMs ?? 5000, "dialTimeoutMs"),
+    attemptTimeoutMs: checkTimeoutMs(options.attemptTimeoutMs ?? 15_000, "attemptTimeoutMs"),
+    backoffFactorMs: checkTimeoutMs(options.backoffFactorMs ?? 100, "backoffFactorMs"),
+    backoffCapMs: checkTimeoutMs(options.backoffCapMs ?? 1000, "backoffCapMs"),
+    retryLimit,
+    concurrentLeaderConns: concurrency,
+    connection: { maxMessageSizeBytes: options.maxMessageSizeBytes },
+  };
+}
+
+/** Finds the leader of the nodes in a store and opens a registered connection to it. */
+export class Connector {
+  readonly store: NodeStore;
+  readonly tracker: LeaderTracker;
+  readonly #options: ResolvedOptions;
+
+  constructor(store: NodeStore, options: ConnectorOptions = {}, tracker = new LeaderTracker()) {
+    this.store = store;
+    this.tracker = tracker;
+    this.#options = resolveOptions(options);
+  }
+
+  /** Dials one node and does the handshake, with no leader check (go-dqlite's client.New). */
+  async connectDirect(address: string, signal: AbortSignal): Promise<Connection> {
+    const dialDeadline = new Deadline(signal, this.#options.dialTimeoutMs);
+    try {
+      return await Connection.open(
+        address,
+        this.#options.dial,
+        dialDeadline.signal,
+        this.#options.connection,
+      );
+    } finally {
+      dialDeadline.dispose();
+    }
+  }
+
+  /**
+   * A connection to the leader, registered with Client(0). Gives up with NoLeaderError when the
+   * deadline passes or the retries run out; a caller's own abort rejects with its reason.
+   */
+  async connect(signal: AbortSignal): Promise<Connection> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt <= this.#options.retryLimit; attempt++) {
+      try {
+        if (attempt > 0) await sleep(this.#backoffMs(attempt), signal);
+        const connection = await this.#attemptAll(signal);
+        if (connection !== undefined) {
+          this.tracker.address = connection.address;
+          return connection;
+        }
+      } catch (error) {
+        if (signal.aborted) break;
+        lastError = error;
+      }
+      if (signal.aborted) break;
+    }
+    if (signal.aborted && !(signal.reason instanceof TimeoutError)) throw signal.reason;
+    throw new NoLeaderError({ cause: signal.aborted ? signal.reason : lastError });
+  }
+
+  // go-dqlite's binary exponential backoff: factor · 2^attempt, capped.
+  #backoffMs(attempt: number): number {
+    const ms = this.#options.backoffFactorMs * 2 ** Math.min(attempt, 30);
+    return Math.min(ms, this.#options.backoffCapMs);
+  }
+
+  async #attemptAll(signal: AbortSignal): Promise<Connection | undefined> {
+    const cached = this.tracker.address;
+    if (cached !== undefined) {
+      const probe = await this.#attemptOne(cached, signal).catch(() => undefined);
+      if (probe?.connection !== undefined) return probe.connection;
+      if (this.tracker.address === cached) this.tracker.address = undefined;
+    }
+    const nodes = await this.store.get();
+    // Only voters can lead; stand-bys are likelier than spares to know who does.
+    const ordered = [...nodes].sort((a, b) => a.role - b.role);
+    return await this.#probeInParallel(ordered, signal);
+  }
+
+  #probeInParallel(nodes: NodeInfo[], parent: AbortSignal): Promise<Connection | undefined> {
+    // Aborted once a leader is found, so that the probes still running stop early.
+    const round = new AbortController();
+    const onParentAbort = (): void => round.abort(parent.reason);
+    parent.addEventListener("abort", onParentAbort, { once: true });
+    let next = 0;
+    let winner: Connection | undefined;
+    const probeNext = async (): Promise<void> => {
+      while (next < nodes.length && !round.signal.aborted) {
+        const node = nodes[next++];
+        const connection = await this.#probeWithRedirect(node.address, round.signal).catch(
+          () => undefined,
+        );
+        if (connection === undefined) continue;
+        if (winner === undefined && !round.signal.aborted) {
+          winner = connection;
+          round.abort();
+        } else {
+          connection.close();
+        }
+      }
+    };
+    const workers = Array.from(
+      { length: Math.min(this.#options.concurrentLeaderConns, nodes.length) },
+      probeNext,
+    );
+    return Promise.all(workers).then(
+      () => {
+        parent.removeEventListener("abort", onParentAbort);
+        return winner;
+      },
+      (error) => {
+        parent.removeEventListener("abort", onParentAbort);
+        winner?.close();
+        throw error;
+      },
+    );
+  }
+
+  async #probeWithRedirect(address: string, signal: AbortSignal): Promise<Connection | undefined> {
+    const first = await this.#attemptOne(address, signal);
+    if (first.connection !== undefined || first.leader === "") return first.connection;
+    // One hop only: the reported leader must confirm itself.
+    const second = await this.#attemptOne(first.leader, signal);
+    return second.connection;
+  }
+
+  /**
+   * Dials `address` and asks it for the leader. Returns the registered connection when the node
+   * names itself under the dialled address, else the address it named ("" if none).
+   */
+  async #attemptOne(
+    address: string,
+    signal: AbortSignal,
+  ): Promise<{ connection?: Connection; leader: string }> {
+    const attempt = new Deadline(signal, this.#options.attemptTimeoutMs);
+    let connection: Connection | undefined;
+    try {
+      connection = await this.connectDirect(address, attempt.signal);
+      const node = expectResponse(
+        connection,
+        await connection.call({ type: "leader" }, attempt.signal),
+        "node",
+      );
+      if (node.address !== address) {
+        connection.close();
+        return { leader: node.address };
+      }
+      expectResponse(
+        connection,
+        await connection.call({ type: "client", clientId: 0n }, attempt.signal),
+        "welcome",
+      );
+      return { connection, leader: address };
+    } catch (error) {
+      connection?.close();
+      throw error;
+    } finally {
+      attempt.dispose();
+    }
+  }
+}
+
+/** Builds a store from a list of addresses, or returns the store given. */
+export function toNodeStore(cluster: readonly string[] | NodeStore): NodeStore {
+  if (!Array.isArray(cluster)) return cluster as NodeStore;
+  if (cluster.length === 0) throw new RangeError("the cluster needs at least one address");
+  for (const address of cluster) {
+    if (typeof address !== "string") throw new TypeError("cluster addresses must be strings");
+  }
+  return new MemoryNodeStore(cluster as readonly string[]);
+}
