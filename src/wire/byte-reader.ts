@@ -1,5 +1,6 @@
 // A bounds-checked cursor over one message body. Every read checks the end first, so a bad length
 // or count becomes a WireDecodeError instead of a RangeError or a huge allocation.
+import { isAscii } from "node:buffer";
 import { WireDecodeError } from "./errors.js";
 import { bufferView, decodeUtf8 } from "./utf8.js";
 
@@ -113,14 +114,16 @@ export class ByteReader {
       if (byte >= 0x80) ascii = false;
     }
     if (nul === limit) {
-      nul = bytes.indexOf(0, limit);
-      ascii = false;
+      // Buffer's indexOf is a native memchr; the typed array's is a slow generic loop.
+      this.#buffer ??= bufferView(bytes);
+      nul = this.#buffer.indexOf(0, limit);
       if (nul < 0 || nul >= this.end) {
         throw new WireDecodeError(
           "missing-nul",
           `${what} at offset ${start} has no NUL terminator`,
         );
       }
+      ascii = ascii && isAscii(bytes.subarray(limit, nul));
     }
     const size = pad8(nul - start + 1);
     this.need(size, what);

@@ -175,8 +175,12 @@ export class ByteWriter {
 
   zeros(size: number): void {
     this.ensure(size);
-    this.bytes.fill(0, this.pos, this.pos + size);
-    this.pos += size;
+    const bytes = this.bytes;
+    const pos = this.pos;
+    // Most calls are one word (a NULL, a row header): a loop beats calling fill.
+    if (size <= 16) for (let i = 0; i < size; i++) bytes[pos + i] = 0;
+    else bytes.fill(0, pos, pos + size);
+    this.pos = pos + size;
   }
 
   /** Reserves the 8-byte header; call first. */
