@@ -14,9 +14,11 @@ import {
 } from "./statement-runner.js";
 import type { BindParameters, SqlValue } from "./values.js";
 
-function textOf(sql: string): SqlText {
-  if (typeof sql !== "string") throw new TypeError("the SQL must be a string");
-  return { sql, scanned: scanSqlCached(sql), prepared: false };
+function textOf(sql: string): () => SqlText {
+  return () => {
+    if (typeof sql !== "string") throw new TypeError("the SQL must be a string");
+    return { sql, scanned: scanSqlCached(sql), prepared: false };
+  };
 }
 
 /** exec, query, get, iterate and prepare over one executor. */

@@ -52,7 +52,10 @@ export interface Executor {
   finalize(sql: string, signal: AbortSignal): Promise<void>;
 }
 
-/** One SQL text ready to run: scanned once, prepared or not. */
+/**
+ * One SQL text ready to run: scanned once, prepared or not. The run functions take it through a
+ * callback so that bad input rejects the promise (or the iteration) instead of throwing.
+ */
 export interface SqlText {
   sql: string;
   scanned: ScannedSql;
@@ -99,10 +102,11 @@ function bind(text: SqlText, params: BindParameters | undefined): Param[] {
 /** Runs every statement of the text; the result is the last statement's. */
 export async function runExec(
   executor: Executor,
-  text: SqlText,
+  textOf: () => SqlText,
   params: BindParameters | undefined,
   options: CallOptions | undefined,
 ): Promise<RunResult> {
+  const text = textOf();
   executor.checkSql(text.scanned);
   const values = bind(text, params);
   const deadline = Deadline.start(options, executor.timeoutMs);
@@ -138,10 +142,11 @@ function startStream(
 /** All rows of the first statement, read in full before returning. */
 export async function runQuery(
   executor: Executor,
-  text: SqlText,
+  textOf: () => SqlText,
   params: BindParameters | undefined,
   options: QueryOptions | undefined,
 ): Promise<QueryResult<unknown>> {
+  const text = textOf();
   executor.checkSql(text.scanned);
   const values = bind(text, params);
   const mode = options?.rowMode ?? "object";
@@ -164,10 +169,11 @@ export async function runQuery(
 /** The first row, or undefined; the rest of the result is interrupted. */
 export async function runGet(
   executor: Executor,
-  text: SqlText,
+  textOf: () => SqlText,
   params: BindParameters | undefined,
   options: QueryOptions | undefined,
 ): Promise<unknown> {
+  const text = textOf();
   executor.checkSql(text.scanned);
   const values = bind(text, params);
   const mode = options?.rowMode ?? "object";
@@ -193,10 +199,11 @@ export async function runGet(
  */
 export async function* runIterate(
   executor: Executor,
-  text: SqlText,
+  textOf: () => SqlText,
   params: BindParameters | undefined,
   options: QueryOptions | undefined,
 ): AsyncGenerator<unknown, void, undefined> {
+  const text = textOf();
   executor.checkSql(text.scanned);
   const values = bind(text, params);
   const mode = options?.rowMode ?? "object";

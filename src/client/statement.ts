@@ -43,8 +43,7 @@ export class Statement {
 
   /** Runs the statement; returns the rows it changed and the last inserted rowid. */
   exec(params?: BindParameters, options?: CallOptions): Promise<RunResult> {
-    this.#checkOpen();
-    return runExec(this.#executor, this.#text, params, options);
+    return runExec(this.#executor, this.#textOf, params, options);
   }
 
   /** All result rows (objects keyed by column name, or arrays with `rowMode: "array"`). */
@@ -57,8 +56,7 @@ export class Statement {
     options: QueryOptions & { rowMode: "array" },
   ): Promise<QueryResult<SqlValue[]>>;
   query(params?: BindParameters, options?: QueryOptions): Promise<QueryResult<unknown>> {
-    this.#checkOpen();
-    return runQuery(this.#executor, this.#text, params, options);
+    return runQuery(this.#executor, this.#textOf, params, options);
   }
 
   /** The first result row, or undefined. */
@@ -71,8 +69,7 @@ export class Statement {
     options: QueryOptions & { rowMode: "array" },
   ): Promise<SqlValue[] | undefined>;
   get(params?: BindParameters, options?: QueryOptions): Promise<unknown> {
-    this.#checkOpen();
-    return runGet(this.#executor, this.#text, params, options);
+    return runGet(this.#executor, this.#textOf, params, options);
   }
 
   /** The result rows one at a time, fetched from the server as the loop asks for them. */
@@ -88,8 +85,7 @@ export class Statement {
     params?: BindParameters,
     options?: QueryOptions,
   ): AsyncGenerator<unknown, void, undefined> {
-    this.#checkOpen();
-    return runIterate(this.#executor, this.#text, params, options);
+    return runIterate(this.#executor, this.#textOf, params, options);
   }
 
   /** Finalizes the statement on the idle connections that prepared it; later calls fail. */
@@ -104,7 +100,8 @@ export class Statement {
     }
   }
 
-  #checkOpen(): void {
+  readonly #textOf = (): SqlText => {
     if (this.#closed) throw new DqliteError("the statement is closed");
-  }
+    return this.#text;
+  };
 }

@@ -18,7 +18,9 @@ async function withDeadline<T>(timeoutMs: number, fn: (signal: AbortSignal) => P
   }
 }
 
-test("nodes are probed in parallel and a redirect leads to the leader", async () => {
+test("nodes are probed in parallel and a redirect leads to the leader", {
+  timeout: 20_000,
+}, async () => {
   const cluster = await FakeCluster.start(3, { leader: 2 });
   const [a, b, c] = cluster.nodes;
   // A answers only once B has been asked too: a sequential search would wait on A forever.
@@ -49,7 +51,9 @@ test("nodes are probed in parallel and a redirect leads to the leader", async ()
   }
 });
 
-test("the leader must name itself under the dialled address; one redirect hop only", async () => {
+test("the leader must name itself under the dialled address; one redirect hop only", {
+  timeout: 20_000,
+}, async () => {
   const cluster = await FakeCluster.start(3, { leader: 1 });
   const [a, b, c] = cluster.nodes;
   // B (the leader by the cluster's view) names C; C names A: two hops would be needed.
@@ -81,7 +85,7 @@ test("the leader must name itself under the dialled address; one redirect hop on
   }
 });
 
-test("a cached leader is tried alone before the store", async () => {
+test("a cached leader is tried alone before the store", { timeout: 20_000 }, async () => {
   const cluster = await FakeCluster.start(3, { leader: 1 });
   const connector = new Connector(new MemoryNodeStore(cluster.addresses));
   try {
@@ -98,7 +102,9 @@ test("a cached leader is tried alone before the store", async () => {
   }
 });
 
-test("when the cached leader no longer leads, the store is searched again", async () => {
+test("when the cached leader no longer leads, the store is searched again", {
+  timeout: 20_000,
+}, async () => {
   const cluster = await FakeCluster.start(3, { leader: 1 });
   const connector = new Connector(new MemoryNodeStore(cluster.addresses));
   try {
@@ -113,7 +119,7 @@ test("when the cached leader no longer leads, the store is searched again", asyn
   }
 });
 
-test("voters are probed before stand-bys and spares", async () => {
+test("voters are probed before stand-bys and spares", { timeout: 20_000 }, async () => {
   const cluster = await FakeCluster.start(3, { leader: undefined });
   const order: string[] = [];
   cluster.nodes.forEach((node, i) => {
@@ -130,14 +136,19 @@ test("voters are probed before stand-bys and spares", async () => {
   ]);
   const connector = new Connector(store, { concurrentLeaderConns: 1, retryLimit: 0 });
   try {
-    await assert.rejects(withDeadline(5000, (signal) => connector.connect(signal)), NoLeaderError);
+    await assert.rejects(
+      withDeadline(5000, (signal) => connector.connect(signal)),
+      NoLeaderError,
+    );
     assert.deepEqual(order, [c.address, b.address, a.address]);
   } finally {
     await cluster.close();
   }
 });
 
-test("without a leader the search backs off exponentially until one appears", async () => {
+test("without a leader the search backs off exponentially until one appears", {
+  timeout: 20_000,
+}, async () => {
   const cluster = await FakeCluster.start(2, { leader: undefined });
   const rounds: number[] = [];
   cluster.nodes[0].handler = (request, connection) => {
@@ -167,7 +178,7 @@ test("without a leader the search backs off exponentially until one appears", as
   }
 });
 
-test("the backoff is capped", async () => {
+test("the backoff is capped", { timeout: 20_000 }, async () => {
   const cluster = await FakeCluster.start(1, { leader: undefined });
   const rounds: number[] = [];
   cluster.nodes[0].handler = (request, connection) => {
@@ -180,7 +191,10 @@ test("the backoff is capped", async () => {
     retryLimit: 6,
   });
   try {
-    await assert.rejects(withDeadline(10_000, (signal) => connector.connect(signal)), NoLeaderError);
+    await assert.rejects(
+      withDeadline(10_000, (signal) => connector.connect(signal)),
+      NoLeaderError,
+    );
     assert.equal(rounds.length, 7, "first round and six retries");
     const gaps = rounds.slice(1).map((t, i) => t - rounds[i]);
     // Uncapped, the last sleeps would be 320 and 640 ms.
@@ -191,7 +205,9 @@ test("the backoff is capped", async () => {
   }
 });
 
-test("when the deadline passes the search fails with NoLeaderError", async () => {
+test("when the deadline passes the search fails with NoLeaderError", {
+  timeout: 20_000,
+}, async () => {
   const cluster = await FakeCluster.start(3, { leader: undefined });
   const connector = new Connector(new MemoryNodeStore(cluster.addresses));
   try {
@@ -204,7 +220,7 @@ test("when the deadline passes the search fails with NoLeaderError", async () =>
   }
 });
 
-test("a caller's abort rejects with the caller's reason", async () => {
+test("a caller's abort rejects with the caller's reason", { timeout: 20_000 }, async () => {
   const cluster = await FakeCluster.start(1, { leader: undefined });
   const connector = new Connector(new MemoryNodeStore(cluster.addresses));
   const controller = new AbortController();
@@ -217,13 +233,15 @@ test("a caller's abort rejects with the caller's reason", async () => {
   }
 });
 
-test("a node that does not answer is given up after the attempt timeout", async () => {
+test("a node that does not answer is given up after the attempt timeout", {
+  timeout: 20_000,
+}, async () => {
   const silent = await FakeNode.start(() => undefined);
   const cluster = await FakeCluster.start(1, { leader: 0 });
-  const connector = new Connector(
-    new MemoryNodeStore([silent.address, cluster.nodes[0].address]),
-    { attemptTimeoutMs: 100, concurrentLeaderConns: 1 },
-  );
+  const connector = new Connector(new MemoryNodeStore([silent.address, cluster.nodes[0].address]), {
+    attemptTimeoutMs: 100,
+    concurrentLeaderConns: 1,
+  });
   try {
     const connection = await withDeadline(5000, (signal) => connector.connect(signal));
     assert.equal(connection.address, cluster.nodes[0].address);
@@ -235,7 +253,7 @@ test("a node that does not answer is given up after the attempt timeout", async 
   }
 });
 
-test("unreachable nodes are skipped", async () => {
+test("unreachable nodes are skipped", { timeout: 20_000 }, async () => {
   const gone = await FakeNode.start();
   const goneAddress = gone.address;
   await gone.close();

@@ -4,8 +4,8 @@
 import { createServer, type Server, type Socket } from "node:net";
 import {
   decodeRequest,
-  encodeResponse,
   ErrorCode,
+  encodeResponse,
   type Request,
   type Response,
   Role,
@@ -107,7 +107,8 @@ export class FakeNode {
         void Promise.resolve(this.handler(request, connection)).then(
           (reply) => {
             if (reply === undefined) return;
-            for (const response of Array.isArray(reply) ? reply : [reply]) connection.send(response);
+            for (const response of Array.isArray(reply) ? reply : [reply])
+              connection.send(response);
           },
           () => socket.destroy(),
         );
@@ -154,11 +155,7 @@ export class FakeCluster {
   }
 
   /** What node `index` answers by default; tests may call it from their own handlers. */
-  answer(
-    index: number,
-    request: Request,
-    connection: FakeConnection,
-  ): ReturnType<Handler> {
+  answer(index: number, request: Request, connection: FakeConnection): ReturnType<Handler> {
     switch (request.type) {
       case "leader": {
         const leader = this.leader;
