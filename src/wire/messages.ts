@@ -21,8 +21,7 @@ export type RowValue = number | bigint | string | Uint8Array | null | boolean;
 
 /**
  * Schema of a request carrying a parameter tuple: 0 = u8 count (≤ 255 values, every server),
- * 1 = u32 count (servers ≥ 1.12 only). Left out when encoding: 0 up to 255 parameters, else 1
- * (what go-dqlite does). Decoded requests always carry it.
+ * 1 = u32 count (servers ≥ 1.12 only; go-dqlite uses it only beyond 255 values).
  */
 export type TupleSchema = 0 | 1;
 
@@ -45,21 +44,21 @@ export interface OpenRequest {
 }
 export interface PrepareRequest {
   type: "prepare";
-  /** 1 asks the server for the tail offset in the Stmt response (servers ≥ 1.15.1); default 0. */
-  schema?: 0 | 1;
+  /** 1 asks the server for the tail offset in the Stmt response (servers ≥ 1.15.1). */
+  schema: 0 | 1;
   dbId: number;
   sql: string;
 }
 export interface ExecRequest {
   type: "exec";
-  schema?: TupleSchema;
+  schema: TupleSchema;
   dbId: number;
   stmtId: number;
   params: Param[];
 }
 export interface QueryRequest {
   type: "query";
-  schema?: TupleSchema;
+  schema: TupleSchema;
   dbId: number;
   stmtId: number;
   params: Param[];
@@ -71,14 +70,14 @@ export interface FinalizeRequest {
 }
 export interface ExecSqlRequest {
   type: "execSql";
-  schema?: TupleSchema;
+  schema: TupleSchema;
   dbId: number;
   sql: string;
   params: Param[];
 }
 export interface QuerySqlRequest {
   type: "querySql";
-  schema?: TupleSchema;
+  schema: TupleSchema;
   dbId: number;
   sql: string;
   params: Param[];

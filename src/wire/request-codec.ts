@@ -3,8 +3,8 @@ import { ByteReader } from "./byte-reader.js";
 import { ByteWriter } from "./byte-writer.js";
 import { RequestType } from "./constants.js";
 import { WireDecodeError } from "./errors.js";
-import type { Frame, Param, Request, TupleSchema } from "./messages.js";
-import { readParams, SCHEMA0_MAX_PARAMS, writeParams } from "./tuple.js";
+import type { Frame, Request, TupleSchema } from "./messages.js";
+import { readParams, writeParams } from "./tuple.js";
 
 export interface DecodeOptions {
   /** INTEGER and UNIXTIME values always as bigint (default: number when safe, else bigint). */
@@ -146,17 +146,17 @@ export function encodeRequest(request: Request): Uint8Array {
       break;
     case "prepare":
       code = RequestType.Prepare;
-      schema = request.schema ?? 0;
+      schema = request.schema;
       w.u64Number(request.dbId, "db id");
       w.text(request.sql);
       break;
     case "exec":
     case "query":
       code = request.type === "exec" ? RequestType.Exec : RequestType.Query;
-      schema = request.schema ?? defaultTupleSchema(request.params);
+      schema = request.schema;
       w.u32(request.dbId);
       w.u32(request.stmtId);
-      writeParams(w, request.params, schema as TupleSchema);
+      writeParams(w, request.params, request.schema);
       break;
     case "finalize":
       code = RequestType.Finalize;
@@ -166,10 +166,10 @@ export function encodeRequest(request: Request): Uint8Array {
     case "execSql":
     case "querySql":
       code = request.type === "execSql" ? RequestType.ExecSql : RequestType.QuerySql;
-      schema = request.schema ?? defaultTupleSchema(request.params);
+      schema = request.schema;
       w.u64Number(request.dbId, "db id");
       w.text(request.sql);
-      writeParams(w, request.params, schema as TupleSchema);
+      writeParams(w, request.params, request.schema);
       break;
     case "interrupt":
       code = RequestType.Interrupt;
@@ -214,11 +214,6 @@ export function encodeRequest(request: Request): Uint8Array {
       throw new Error(`assertion: unknown request ${(request as { type: string }).type}`);
   }
   return w.finishMessage(code, schema);
-}
-
-// The u8 count of schema 0 is understood by every server; only more values need the u32 count.
-function defaultTupleSchema(params: readonly Param[]): TupleSchema {
-  return params.length > SCHEMA0_MAX_PARAMS ? 1 : 0;
 }
 
 // An upper bound for most requests, so that they are written without growing the buffer.

@@ -7,8 +7,7 @@ import { ValueType } from "./constants.js";
 import { WireDecodeError, WireEncodeError } from "./errors.js";
 import type { Param, RowValue, TupleSchema } from "./messages.js";
 
-/** The most values a schema 0 tuple (u8 count) can hold. */
-export const SCHEMA0_MAX_PARAMS = 255;
+const SCHEMA0_MAX_PARAMS = 255;
 const SCHEMA1_MAX_PARAMS = 0xffff_ffff;
 
 /** True for the type codes a row may carry. */
