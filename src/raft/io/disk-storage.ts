@@ -83,10 +83,17 @@ export class DiskStorage implements RaftStorage {
   #spare: Promise<OpenSegment> | null = null;
   #counter = 0;
   #finalizing: Promise<void>[] = [];
+  /** Snapshot file writes, one after the other, outside the operation queue. */
+  #snapshotChain: Promise<void> = Promise.resolve();
 
   constructor(path: string, options: DiskStorageOptions = {}) {
     this.#dir = new DurableDir(path, this.stats);
-    this.#options = { ...DEFAULTS, ...options };
+    this.#options = {
+      ...DEFAULTS,
+      ...(Object.fromEntries(
+        Object.entries(options).filter(([, v]) => v !== undefined),
+      ) as DiskStorageOptions),
+    };
   }
 
   /** The data directory. */
@@ -201,12 +208,17 @@ export class DiskStorage implements RaftStorage {
         new StorageStateError(`snapshot at ${snapshot.meta.index} is past the log`),
       );
     }
-    return this.#enqueueTask(async () => {
-      await this.#barrier();
-      await this.#storeSnapshot(snapshot);
-      this.#snapshotIndex = Math.max(this.#snapshotIndex, snapshot.meta.index);
-      await this.#dropSegmentsBefore(snapshot.meta.index, trailing);
-    });
+    // The snapshot files are written beside the log, not in its queue: appends go on meanwhile
+    // (the open segment is not finalized, unlike libraft; it is pruned once it rolls). Only
+    // the pruning of old segments is queued.
+    const stored = this.#snapshotChain.then(() => this.#storeSnapshot(snapshot));
+    this.#snapshotChain = stored.catch((error: Error) => this.#fail(error));
+    return stored.then(() =>
+      this.#enqueueTask(async () => {
+        this.#snapshotIndex = Math.max(this.#snapshotIndex, snapshot.meta.index);
+        await this.#dropSegmentsBefore(snapshot.meta.index, trailing);
+      }),
+    );
   }
 
   installSnapshot(snapshot: Snapshot): Promise<void> {
@@ -214,6 +226,7 @@ export class DiskStorage implements RaftStorage {
     if (unusable) return Promise.reject(unusable);
     this.#tailIndex = snapshot.meta.index;
     return this.#enqueueTask(async () => {
+      await this.#snapshotChain;
       await this.#barrier();
       await this.#storeSnapshot(snapshot);
       // Newest first, so a crash leaves a prefix of the old log, which load checks against the
@@ -248,6 +261,7 @@ export class DiskStorage implements RaftStorage {
     });
     this.#phase = "closed";
     await drained.catch(() => {});
+    await this.#snapshotChain;
     await Promise.allSettled(this.#finalizing);
     const spare = this.#spare;
     this.#spare = null;

@@ -72,7 +72,10 @@ export class RaftTransport {
       maxHeaderBytes: 4 * 1024 * 1024,
       maxPayloadBytes: 1024 * 1024 * 1024,
       random: Math.random,
-      ...options,
+      ...definedOnly(options),
+      id: options.id,
+      address: options.address,
+      onMessage: options.onMessage,
     };
     this.#handshake = encodeConnectHandshake(options.id, options.address);
   }
@@ -174,4 +177,11 @@ export class RaftTransport {
     for (const socket of this.#inbound) socket.destroy();
     this.#inbound.clear();
   }
+}
+
+/** The options a caller actually set: an explicit `undefined` must not hide a default. */
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(options).filter(([, value]) => value !== undefined),
+  ) as Partial<T>;
 }

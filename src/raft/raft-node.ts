@@ -1,0 +1,517 @@
+// A running raft server: the pure core (core/) joined to durable storage, the network transport
+// and real timers, behind a promise-based API for the dqlite Node.
+//
+//   const node = new RaftNode({ id, address, storage, fsm, bootstrap });
+//   await node.start();
+//   const index = await node.apply(command);   // committed by a quorum and applied by the FSM
+//
+// The core is driven by one "pump": after every input (a message, a tick, a request, a durable
+// write) it takes the core's Ready batches one at a time and does their work in the order the
+// core requires: hard state durable first, then a received snapshot, then the log write is queued
+// (not awaited), then messages go out, then committed entries are applied. Applying may take a
+// snapshot every `snapshotThreshold` entries; writing it never blocks the log.
+import type { Socket } from "node:net";
+import { bootstrapEntry } from "./core/configuration-entries.js";
+import { RaftError } from "./core/errors.js";
+import { Raft } from "./core/raft.js";
+import type { RaftRoleState, Ready, SoftState } from "./core/ready.js";
+import {
+  type Configuration,
+  type Entry,
+  EntryType,
+  type Message,
+  type NodeId,
+  type RaftRole,
+  type Snapshot,
+} from "./core/types.js";
+import type { DialFunction } from "./io/dial.js";
+import { RaftTransport, type TransportStats } from "./io/raft-transport.js";
+import type { RaftStorage } from "./io/storage.js";
+import { LeadershipLostError, NodeClosedError, TooManyRequestsError } from "./node/errors.js";
+import { PendingRequests } from "./node/pending-requests.js";
+
+export { LeadershipLostError, NodeClosedError, TooManyRequestsError } from "./node/errors.js";
+
+/** The replicated state machine. Calls never overlap and come in log order. */
+export interface Fsm {
+  /** Applies a committed COMMAND entry. Throwing stops the node (replicas would diverge). */
+  apply(index: number, data: Uint8Array): void | Promise<void>;
+  /** Serializes the state after the last applied entry. */
+  snapshot(): Uint8Array | Promise<Uint8Array>;
+  /** Replaces the state with a snapshot's. */
+  restore(data: Uint8Array): void | Promise<void>;
+}
+
+export interface RaftNodeOptions {
+  id: NodeId;
+  /** The address peers reach this node at (announced in CONNECT). */
+  address: string;
+  storage: RaftStorage;
+  fsm: Fsm;
+  /** First start of a brand-new node: found a cluster with this configuration. */
+  bootstrap?: Configuration;
+  /** Tick period (dqlite default 500 ms; `latency × 1.5` with dqlite's latency option). */
+  heartbeatTimeoutMs?: number;
+  /** dqlite default 3000 ms (`latency × 15`). */
+  electionTimeoutMs?: number;
+  /** Take a snapshot every this many applied entries (dqlite: 1024). */
+  snapshotThreshold?: number;
+  /** Entries kept behind a snapshot, in memory and on disk (dqlite: 8192). */
+  snapshotTrailing?: number;
+  /** Connection opener for the transport (default TCP / abstract unix sockets). */
+  dial?: DialFunction;
+  /** Requests waiting for their entry at most (beyond it apply() fails at once). */
+  maxPendingRequests?: number;
+  /** Pre-vote (dqlite turns it on). */
+  preVote?: boolean;
+}
+
+/** Events a RaftNode emits. */
+export interface RaftNodeEvents {
+  /** Role, term or known leader changed. */
+  state: (state: SoftState) => void;
+  /** The node stopped on a fatal error (storage or FSM failure). */
+  error: (error: Error) => void;
+}
+
+const MAX_READY_ROUNDS_PER_TURN = 64;
+
+export class RaftNode {
+  readonly #options: Required<Omit<RaftNodeOptions, "bootstrap" | "dial">> &
+    Pick<RaftNodeOptions, "bootstrap" | "dial">;
+  readonly #transport: RaftTransport;
+  readonly #pending: PendingRequests;
+  readonly #listeners: { [K in keyof RaftNodeEvents]: Set<RaftNodeEvents[K]> } = {
+    state: new Set(),
+    error: new Set(),
+  };
+  /** Addresses learned from peers' CONNECT requests (a joining node's configuration is empty). */
+  readonly #learnedAddresses = new Map<NodeId, string>();
+  #raft: Raft | null = null;
+  #phase: "new" | "starting" | "running" | "closed" = "new";
+  #failure: Error | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #pumping: Promise<void> | null = null;
+  #snapshotIndex = 0;
+  #snapshotting = false;
+  #waiting: {
+    promotions: Map<NodeId, (e: Error | null) => void>;
+    transfers: Map<NodeId, (ok: boolean) => void>;
+  } = {
+    promotions: new Map(),
+    transfers: new Map(),
+  };
+
+  constructor(options: RaftNodeOptions) {
+    this.#options = {
+      heartbeatTimeoutMs: 500,
+      electionTimeoutMs: 3000,
+      snapshotThreshold: 1024,
+      snapshotTrailing: 8192,
+      maxPendingRequests: 100_000,
+      preVote: true,
+      // An explicit `undefined` must not hide a default.
+      ...(Object.fromEntries(
+        Object.entries(options).filter(([, v]) => v !== undefined),
+      ) as RaftNodeOptions),
+    };
+    if (this.#options.snapshotTrailing < this.#options.snapshotThreshold) {
+      throw new RangeError("snapshotTrailing must be at least snapshotThreshold (dqlite's rule)");
+    }
+    this.#pending = new PendingRequests(this.#options.maxPendingRequests);
+    this.#transport = new RaftTransport({
+      id: options.id,
+      address: options.address,
+      dial: options.dial,
+      onMessage: (message) => this.#onMessage(message),
+    });
+  }
+
+  /** This node's id. */
+  get id(): NodeId {
+    return this.#options.id;
+  }
+
+  /** Follower, candidate or leader ("follower" before start). */
+  get state(): RaftRoleState {
+    return this.#raft?.state ?? "follower";
+  }
+
+  /** The current term (0 before start). */
+  get term(): number {
+    return this.#raft?.term ?? 0;
+  }
+
+  /** The configuration in force (empty before start or before a joining node learns it). */
+  get configuration(): Configuration {
+    return this.#raft?.configuration ?? [];
+  }
+
+  /** Highest index applied to the FSM. */
+  get appliedIndex(): number {
+    return this.#raft?.lastApplied ?? 0;
+  }
+
+  /** Transport counters (messages sent, dropped, connections). */
+  get transportStats(): TransportStats {
+    return this.#transport.stats;
+  }
+
+  /** The leader this node knows (itself when leading), or null. */
+  leader(): { id: NodeId; address: string } | null {
+    const id = this.#raft?.leaderId ?? 0n;
+    if (id === 0n) return null;
+    const address = this.#addressOf(id);
+    return address === undefined ? null : { id, address };
+  }
+
+  on<K extends keyof RaftNodeEvents>(event: K, listener: RaftNodeEvents[K]): this {
+    this.#listeners[event].add(listener);
+    return this;
+  }
+
+  off<K extends keyof RaftNodeEvents>(event: K, listener: RaftNodeEvents[K]): this {
+    this.#listeners[event].delete(listener);
+    return this;
+  }
+
+  /** Loads storage (bootstrapping a brand-new node if asked), restores the FSM, starts ticking. */
+  async start(): Promise<void> {
+    if (this.#phase !== "new") throw new Error("start() may be called once");
+    this.#phase = "starting";
+    const { storage, fsm } = this.#options;
+    let loaded = await storage.load();
+    const fresh =
+      loaded.hardState.term === 0 && loaded.entries.length === 0 && loaded.snapshot === null;
+    if (fresh && this.#options.bootstrap !== undefined) {
+      const entry = bootstrapEntry(this.#options.bootstrap); // validates the configuration
+      await storage.bootstrap(this.#options.bootstrap);
+      loaded = { ...loaded, hardState: { term: 1, votedFor: 0n }, startIndex: 1, entries: [entry] };
+    }
+    if (loaded.snapshot !== null) {
+      await fsm.restore(loaded.snapshot.data);
+      this.#snapshotIndex = loaded.snapshot.meta.index;
+    }
+    if (this.#phase !== "starting") throw new NodeClosedError();
+    this.#raft = new Raft({
+      id: this.#options.id,
+      loaded: {
+        hardState: loaded.hardState,
+        snapshot: loaded.snapshot?.meta,
+        entries: loaded.entries,
+      },
+      now: () => performance.now(),
+      random: (min, max) => min + Math.floor(Math.random() * (max - min)),
+      electionTimeoutMs: this.#options.electionTimeoutMs,
+      heartbeatTimeoutMs: this.#options.heartbeatTimeoutMs,
+      snapshotTrailing: this.#options.snapshotTrailing,
+      preVote: this.#options.preVote,
+    });
+    this.#phase = "running";
+    this.#timer = setInterval(() => {
+      this.#raft?.tick();
+      this.#drive();
+    }, this.#options.heartbeatTimeoutMs);
+    this.#drive();
+  }
+
+  /** Replicates `data` (a multiple of 8 bytes); resolves with its index once applied here. */
+  apply(data: Uint8Array): Promise<number> {
+    if (data.length % 8 !== 0)
+      return Promise.reject(new RangeError("command length must be a multiple of 8"));
+    return this.#request((raft) => raft.propose(data));
+  }
+
+  /** Resolves once everything committed before the call is applied here (leader only). */
+  barrier(): Promise<number> {
+    return this.#request((raft) => raft.barrier());
+  }
+
+  /** Adds a server as a spare; resolves once the change is applied. */
+  async add(id: NodeId, address: string): Promise<void> {
+    await this.#request((raft) => raft.addServer(id, address));
+  }
+
+  /** Changes a server's role (libraft numbering); a promotion waits for catch-up rounds. */
+  async assign(id: NodeId, role: RaftRole): Promise<void> {
+    const raft = this.#running();
+    let appended: { index: number; term: number } | undefined;
+    try {
+      appended = raft.assignRole(id, role);
+    } catch (error) {
+      this.#drive();
+      throw error;
+    }
+    if (appended !== undefined) {
+      const done = this.#pending.wait(appended.index, appended.term);
+      this.#drive();
+      await done;
+      return;
+    }
+    const caughtUp = new Promise<Error | null>((resolve) =>
+      this.#waiting.promotions.set(id, resolve),
+    );
+    this.#drive();
+    const error = await caughtUp;
+    if (error) throw error;
+  }
+
+  /** Removes a server; resolves once the change is applied. */
+  async remove(id: NodeId): Promise<void> {
+    await this.#request((raft) => raft.removeServer(id));
+  }
+
+  /** Hands leadership to `id` (0n: the most up-to-date voter); resolves with the new leader. */
+  async transfer(id: NodeId = 0n): Promise<NodeId> {
+    const raft = this.#running();
+    const target = raft.transferLeadership(id);
+    const ended = new Promise<boolean>((resolve) => this.#waiting.transfers.set(target, resolve));
+    this.#drive();
+    if (!(await ended))
+      throw new RaftError("notLeader", `leadership transfer to ${target} did not complete`);
+    return target;
+  }
+
+  /**
+   * Takes over an inbound raft connection from the Node's listener (after its CONNECT request
+   * from `peerId` at `peerAddress`; `leftover` = bytes read past it).
+   */
+  accept(socket: Socket, peerId: NodeId, peerAddress: string, leftover?: Uint8Array): void {
+    if (this.#phase === "closed") {
+      socket.destroy();
+      return;
+    }
+    this.#learnedAddresses.set(peerId, peerAddress);
+    this.#transport.accept(socket, peerId, peerAddress, leftover);
+  }
+
+  /** Stops timers and connections, fails waiting requests, closes storage. */
+  async close(): Promise<void> {
+    if (this.#phase === "closed") return;
+    this.#phase = "closed";
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    this.#transport.close();
+    await this.#pumping?.catch(() => {});
+    this.#failAll(new NodeClosedError());
+    await this.#options.storage.close();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  #running(): Raft {
+    if (this.#failure) throw new NodeClosedError(`raft node stopped: ${this.#failure.message}`);
+    if (this.#phase !== "running" || this.#raft === null) throw new NodeClosedError();
+    return this.#raft;
+  }
+
+  #request(fn: (raft: Raft) => { index: number; term: number }): Promise<number> {
+    let raft: Raft;
+    try {
+      raft = this.#running();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#pending.full)
+      return Promise.reject(new TooManyRequestsError("too many requests waiting"));
+    let appended: { index: number; term: number };
+    try {
+      appended = fn(raft);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const done = this.#pending.wait(appended.index, appended.term);
+    this.#drive();
+    return done;
+  }
+
+  #onMessage(message: Message): void {
+    const raft = this.#raft;
+    if (raft === null || this.#phase !== "running") return;
+    raft.step(message);
+    this.#drive();
+  }
+
+  #addressOf(id: NodeId): string | undefined {
+    const server = this.#raft?.configuration.find((s) => s.id === id);
+    return server?.address ?? this.#learnedAddresses.get(id);
+  }
+
+  #emit<K extends keyof RaftNodeEvents>(event: K, ...args: Parameters<RaftNodeEvents[K]>): void {
+    for (const listener of this.#listeners[event])
+      (listener as (...a: typeof args) => void)(...args);
+  }
+
+  /** Runs the pump unless it is already running (it re-checks the core before it stops). */
+  #drive(): void {
+    if (this.#pumping !== null || this.#phase !== "running" || this.#failure) return;
+    this.#pumping = this.#pump().finally(() => {
+      this.#pumping = null;
+    });
+  }
+
+  async #pump(): Promise<void> {
+    const raft = this.#raft!;
+    try {
+      for (;;) {
+        for (let round = 0; round < MAX_READY_ROUNDS_PER_TURN; round++) {
+          if (this.#phase !== "running" || !raft.hasReady()) return;
+          await this.#process(raft, raft.ready());
+        }
+        // Let sockets and timers in before the next batch.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } catch (error) {
+      this.#fatal(error as Error);
+    }
+  }
+
+  async #process(raft: Raft, ready: Ready): Promise<void> {
+    const { storage, fsm } = this.#options;
+    if (ready.soft !== undefined) this.#onSoftState(ready.soft);
+    if (ready.hardState !== undefined) await storage.setHardState(ready.hardState);
+    if (ready.snapshot !== undefined) {
+      const snapshot = ready.snapshot;
+      await storage.installSnapshot(snapshot);
+      await fsm.restore(snapshot.data);
+      this.#snapshotIndex = snapshot.meta.index;
+      raft.persisted(snapshot.meta.index, snapshot.meta.term);
+    }
+    if (
+      ready.truncateFromIndex !== undefined &&
+      ready.entries[0]?.index !== ready.truncateFromIndex
+    ) {
+      storage.truncate(ready.truncateFromIndex).catch((error: Error) => this.#fatal(error));
+    }
+    if (ready.entries.length > 0) this.#persist(raft, ready.entries);
+    for (const message of ready.messages) this.#send(message);
+    for (const send of ready.snapshotSends) void this.#sendSnapshot(send.to, send.term);
+    for (const entry of ready.committed) await this.#applyEntry(entry);
+    for (const event of ready.events) this.#onEvent(event);
+    if (
+      raft.lastApplied - this.#snapshotIndex >= this.#options.snapshotThreshold &&
+      !this.#snapshotting
+    ) {
+      await this.#takeSnapshot(raft);
+    }
+  }
+
+  #persist(raft: Raft, entries: Entry[]): void {
+    const last = entries[entries.length - 1];
+    this.#options.storage.append(entries).then(
+      () => {
+        if (this.#phase !== "running") return;
+        raft.persisted(last.index, last.term);
+        this.#drive();
+      },
+      (error: Error) => this.#fatal(error),
+    );
+  }
+
+  #send(message: Message): void {
+    const address = this.#addressOf(message.to);
+    if (address !== undefined) this.#transport.send(message, address);
+  }
+
+  async #sendSnapshot(to: NodeId, term: number): Promise<void> {
+    const snapshot: Snapshot | null = await this.#options.storage.loadSnapshot().catch(() => null);
+    if (snapshot === null || this.#phase !== "running") return;
+    this.#send({ type: "installSnapshot", from: this.#options.id, to, term, snapshot });
+  }
+
+  async #applyEntry(entry: Entry): Promise<void> {
+    if (entry.type === EntryType.Command) {
+      const result = this.#options.fsm.apply(entry.index, entry.data);
+      if (result instanceof Promise) await result;
+    }
+    this.#pending.applied(entry.index, entry.term);
+  }
+
+  async #takeSnapshot(raft: Raft): Promise<void> {
+    this.#snapshotting = true;
+    try {
+      const index = raft.lastApplied;
+      const data = await this.#options.fsm.snapshot();
+      const meta = raft.snapshotMeta(index);
+      this.#snapshotIndex = index;
+      // Written in the background: the log keeps going meanwhile.
+      this.#options.storage
+        .putSnapshot({ meta, data }, this.#options.snapshotTrailing)
+        .then(
+          () => {
+            if (this.#phase !== "running") return;
+            raft.snapshotTaken(index);
+            this.#drive();
+          },
+          (error: Error) => this.#fatal(error),
+        )
+        .finally(() => {
+          this.#snapshotting = false;
+        });
+    } catch (error) {
+      this.#snapshotting = false;
+      throw error;
+    }
+  }
+
+  #onSoftState(soft: SoftState): void {
+    if (soft.state !== "leader") {
+      this.#pending.failTerm(undefined, new LeadershipLostError());
+      for (const [id, resolve] of this.#waiting.promotions) {
+        resolve(new LeadershipLostError(`leadership lost while promoting ${id}`));
+      }
+      this.#waiting.promotions.clear();
+    } else {
+      // Leading again in a newer term: what was proposed in older terms lost its leader.
+      this.#pending.failOlderThan(soft.term, new LeadershipLostError());
+    }
+    this.#emit("state", soft);
+  }
+
+  #onEvent(event: Ready["events"][number]): void {
+    switch (event.type) {
+      case "promotionAppended": {
+        const resolve = this.#waiting.promotions.get(event.id);
+        if (resolve === undefined) return;
+        this.#waiting.promotions.delete(event.id);
+        this.#pending.wait(event.index, event.term).then(
+          () => resolve(null),
+          (error: Error) => resolve(error),
+        );
+        return;
+      }
+      case "promotionAborted": {
+        const resolve = this.#waiting.promotions.get(event.id);
+        this.#waiting.promotions.delete(event.id);
+        resolve?.(
+          new RaftError("cantChange", `promotion of ${event.id} abandoned: it did not catch up`),
+        );
+        return;
+      }
+      case "transferEnded": {
+        const resolve = this.#waiting.transfers.get(event.target);
+        this.#waiting.transfers.delete(event.target);
+        resolve?.(event.succeeded);
+        return;
+      }
+    }
+  }
+
+  #failAll(error: Error): void {
+    this.#pending.failTerm(undefined, error);
+    for (const resolve of this.#waiting.promotions.values()) resolve(error);
+    this.#waiting.promotions.clear();
+    for (const resolve of this.#waiting.transfers.values()) resolve(false);
+    this.#waiting.transfers.clear();
+  }
+
+  #fatal(error: Error): void {
+    if (this.#failure) return;
+    this.#failure = error;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    this.#transport.close();
+    this.#failAll(new NodeClosedError(`raft node stopped: ${error.message}`));
+    this.#emit("error", error);
+  }
+}
