@@ -1,17 +1,22 @@
-// Raft storage (and, once the driver exists, cluster) throughput against this disk's own limit,
-// measured in the same run:
+// Raft throughput against this disk's own limit, measured in the same run:
 //   reference: durable 4 KiB writes/s of a bare loop (O_DSYNC writes into a zero-filled file,
 //              what a segment append costs at best), and write + fdatasync for comparison.
 //   storage:   DiskStorage appends of 4 KiB entries with 1 and 64 appends in flight: appends/s,
 //              ratio to the reference, and syncs per entry (group commit shows as < 1).
+//   cluster:   3 RaftNodes in this process over loopback TCP, DiskStorage with real syncs,
+//              4144-byte commands (a one-page dqlite FRAMES command) from 1 and 64 concurrent
+//              proposers: entries committed and applied per second, syncs per entry.
 // Standalone: node --import tsx bench/raft.ts [--short]
 import { constants } from "node:fs";
 import { mkdtemp, open, rm } from "node:fs/promises";
+import type { Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type Entry, EntryType } from "../src/raft/core/types.js";
+import { type Entry, EntryType, RaftRole } from "../src/raft/core/types.js";
+import { listenForPeers } from "../src/raft/io/connect-listener.js";
 import { DiskStorage } from "../src/raft/io/disk-storage.js";
+import { type Fsm, RaftNode } from "../src/raft/raft-node.js";
 
 const ENTRY_BYTES = 4096;
 
@@ -85,6 +90,96 @@ async function storageRate(dir: string, durationMs: number, inFlight: number) {
   };
 }
 
+const COMMAND_BYTES = 4144;
+
+class CountingFsm implements Fsm {
+  applied = 0;
+  apply(): void {
+    this.applied++;
+  }
+  snapshot(): Uint8Array {
+    return new Uint8Array(8);
+  }
+  restore(): void {}
+}
+
+interface BenchCluster {
+  nodes: RaftNode[];
+  storages: DiskStorage[];
+  servers: Server[];
+}
+
+async function startCluster(dir: string): Promise<BenchCluster> {
+  const servers: Server[] = [];
+  const nodes: (RaftNode | undefined)[] = [];
+  const addresses: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const server = await listenForPeers("127.0.0.1:0", {
+      accept: (socket, ...rest) => {
+        const node = nodes[i];
+        if (node === undefined) socket.destroy();
+        else node.accept(socket, ...rest);
+      },
+    });
+    servers.push(server);
+    addresses.push(`127.0.0.1:${(server.address() as { port: number }).port}`);
+  }
+  const configuration = addresses.map((address, i) => ({
+    id: BigInt(i + 1),
+    address,
+    role: RaftRole.Voter,
+  }));
+  const storages = addresses.map((_, i) => new DiskStorage(join(dir, `node${i + 1}`)));
+  for (let i = 0; i < 3; i++) {
+    nodes[i] = new RaftNode({
+      id: BigInt(i + 1),
+      address: addresses[i],
+      storage: storages[i],
+      fsm: new CountingFsm(),
+      bootstrap: configuration,
+      heartbeatTimeoutMs: 100,
+      electionTimeoutMs: 1000,
+    });
+  }
+  await Promise.all(nodes.map((node) => node!.start()));
+  return { nodes: nodes as RaftNode[], storages, servers };
+}
+
+async function stopCluster(cluster: BenchCluster): Promise<void> {
+  for (const node of cluster.nodes) await node.close();
+  for (const server of cluster.servers) server.close();
+}
+
+async function clusterRate(cluster: BenchCluster, durationMs: number, proposers: number) {
+  let leader: RaftNode | undefined;
+  const deadline = performance.now() + 20_000;
+  while (leader === undefined) {
+    leader = cluster.nodes.find((node) => node.state === "leader");
+    if (performance.now() > deadline) throw new Error("no leader");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await leader.barrier();
+  const syncsBefore = cluster.storages.map((s) => s.stats.syncs);
+  const data = new Uint8Array(COMMAND_BYTES).fill(5);
+  const started = performance.now();
+  let done = 0;
+  const proposer = async () => {
+    while (performance.now() - started < durationMs) {
+      await leader.apply(data);
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: proposers }, proposer));
+  const elapsedMs = performance.now() - started;
+  const syncs = cluster.storages.map((s, i) => s.stats.syncs - syncsBefore[i]);
+  const leaderIndex = cluster.nodes.indexOf(leader);
+  return {
+    rate: perSecond(done, elapsedMs),
+    leaderSyncsPerEntry: syncs[leaderIndex] / done,
+    clusterSyncsPerEntry: syncs.reduce((a, b) => a + b, 0) / done,
+  };
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
@@ -127,6 +222,23 @@ export async function run(options: { short: boolean }): Promise<void> {
           `${median(r.ratio).toFixed(2)}x the disk's durable write rate, ` +
           `${median(r.syncs).toFixed(3)} syncs/entry, ${median(r.batch).toFixed(1)} entries/write`,
       );
+    }
+    const cluster = await startCluster(join(dir, "cluster"));
+    try {
+      for (const proposers of [1, 64]) {
+        const before = await diskSyncRate(dir, durationMs, "dsync");
+        const result = await clusterRate(cluster, durationMs * 2, proposers);
+        const after = await diskSyncRate(dir, durationMs, "dsync");
+        const disk = (before + after) / 2;
+        console.log(
+          `3-node cluster, ${String(proposers).padStart(2)} proposers: ${format(result.rate)} entries committed+applied, ` +
+            `${(result.rate / disk).toFixed(2)}x the disk's durable write rate (${format(disk)} around this run), ` +
+            `${result.leaderSyncsPerEntry.toFixed(3)} leader syncs/entry, ` +
+            `${result.clusterSyncsPerEntry.toFixed(3)} syncs/entry on all nodes`,
+        );
+      }
+    } finally {
+      await stopCluster(cluster);
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
