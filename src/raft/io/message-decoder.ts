@@ -34,6 +34,7 @@ type State =
 
 /** First allocation for a payload; it doubles as bytes arrive, up to the announced size. */
 const INITIAL_PAYLOAD_BYTES = 64 * 1024;
+const EMPTY = new Uint8Array(0);
 
 export class MessageDecoder {
   readonly #from: NodeId;
@@ -100,10 +101,21 @@ export class MessageDecoder {
     messages: Message[],
   ): Uint8Array {
     const total = state.decoded.payloadBytes;
+    if (state.filled === 0 && input.length >= total) {
+      // The whole payload is here: one copy, no zero-filled buffer first.
+      // ArrayBuffer#slice copies (a Buffer's own slice() would only make a view of the chunk).
+      const copy = input.buffer.slice(input.byteOffset, input.byteOffset + total) as ArrayBuffer;
+      messages.push(state.decoded.complete(new Uint8Array(copy)));
+      this.#state = { kind: "preamble" };
+      return input.subarray(total);
+    }
     const take = Math.min(input.length, total - state.filled);
     if (state.filled + take > state.payload.length) {
       const grown = new Uint8Array(
-        Math.min(total, Math.max(state.filled + take, state.payload.length * 2)),
+        Math.min(
+          total,
+          Math.max(state.filled + take, state.payload.length * 2, INITIAL_PAYLOAD_BYTES),
+        ),
       );
       grown.set(state.payload.subarray(0, state.filled));
       state.payload = grown;
@@ -149,11 +161,7 @@ export class MessageDecoder {
       this.#state = { kind: "preamble" };
       return;
     }
-    this.#state = {
-      kind: "payload",
-      decoded,
-      payload: new Uint8Array(Math.min(decoded.payloadBytes, INITIAL_PAYLOAD_BYTES)),
-      filled: 0,
-    };
+    // The buffer is allocated when bytes arrive that do not hold the whole payload.
+    this.#state = { kind: "payload", decoded, payload: EMPTY, filled: 0 };
   }
 }
