@@ -118,6 +118,21 @@ export function decodeCommand(data: Uint8Array): Command {
   }
 }
 
+/**
+ * The database a FRAMES command is for, reading only its envelope and name; null for other
+ * commands or bytes too short to tell. (A leader checks this before decoding its own entries.)
+ */
+export function framesFilename(data: Uint8Array): string | null {
+  if (data.length < ENVELOPE_BYTES || data[0] !== FORMAT || data[1] !== TYPE_FRAMES) return null;
+  const reader = new Reader(data, "command");
+  reader.offset = ENVELOPE_BYTES;
+  try {
+    return reader.text("filename");
+  } catch {
+    return null;
+  }
+}
+
 function decodeFrames(reader: Reader): FramesCommand {
   const filename = reader.text("filename");
   const txId = reader.u64("tx_id");

@@ -9,7 +9,7 @@ import {
   Vfs,
   type VfsOptions,
 } from "../sqlite/index.js";
-import { decodeCommand, encodeFrames } from "./command-codec.js";
+import { decodeCommand, encodeFrames, framesFilename } from "./command-codec.js";
 import { DecodeError } from "./serialization.js";
 import { decodeSnapshot, encodeSnapshot } from "./snapshot-codec.js";
 
@@ -93,6 +93,16 @@ export class Fsm {
   }
 
   #apply(data: Uint8Array): ApplyOutcome {
+    // Our own entry: recognised before decoding anything but the name.
+    const target = framesFilename(data);
+    if (target !== null && this.vfs.has(target)) {
+      const database = this.vfs.database(target);
+      const pending = database.pending;
+      if (pending !== null && isSameCommand(this.#commands.get(pending), data)) {
+        database.applyPending();
+        return "applied-pending";
+      }
+    }
     const command = decodeCommand(data);
     if (command.type !== "frames") return "noop";
     if (!command.isCommit) {
@@ -101,13 +111,8 @@ export class Fsm {
       );
     }
     const database = this.vfs.database(command.filename);
-    const pending = database.pending;
     let outcome: ApplyOutcome = "applied-frames";
-    if (pending !== null) {
-      if (isSameCommand(this.#commands.get(pending), data)) {
-        database.applyPending();
-        return "applied-pending";
-      }
+    if (database.pending !== null) {
       // Another leader's transaction committed first: ours was built on a state that is gone.
       database.abortPending();
       outcome = "aborted-pending-and-applied-frames";

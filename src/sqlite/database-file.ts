@@ -80,53 +80,59 @@ export class DatabaseFile implements FileHandle {
     return this.#pageCount() * this.#pageSize();
   }
 
-  /**
-   * Fills `dest` with the file bytes at `offset`. Reads may span pages or cover part of one
-   * (a connection that assumed another page size reads across two stored pages: pitfall 5).
-   */
+  /** Fills `dest` with the file bytes at `offset` (see `readInto`). */
   read(dest: Uint8Array, offset: number): number {
+    return this.readInto(dest, 0, dest.length, offset);
+  }
+
+  /**
+   * Copies `amount` file bytes at `offset` into `heap` at `at`. Reads may span pages or cover
+   * part of one (a connection that assumed another page size reads across two stored pages:
+   * pitfall 5); beyond the end the rest is zeros and the result SQLITE_IOERR_SHORT_READ.
+   */
+  readInto(heap: Uint8Array, at: number, amount: number, offset: number): number {
     const pageSize = this.#pageSize();
     const pageCount = this.#pageCount();
-    let rc = SQLITE_OK;
     if (pageSize === 0) {
-      dest.fill(0);
+      heap.fill(0, at, at + amount);
       return SQLITE_IOERR_SHORT_READ;
     }
-    if (offset % pageSize === 0 && dest.length === pageSize) {
+    let rc = SQLITE_OK;
+    if (amount === pageSize && offset % pageSize === 0) {
       const pageNumber = offset / pageSize + 1;
       const page = pageNumber <= pageCount ? this.#page(pageNumber) : undefined;
       if (page === undefined) {
         this.#checkMissing(pageNumber, pageCount);
-        dest.fill(0);
+        heap.fill(0, at, at + amount);
         return SQLITE_IOERR_SHORT_READ;
       }
-      dest.set(page);
+      heap.set(page, at);
     } else {
       let done = 0;
-      while (done < dest.length) {
-        const at = offset + done;
-        const pageNumber = Math.floor(at / pageSize) + 1;
-        const within = at % pageSize;
-        const n = Math.min(pageSize - within, dest.length - done);
+      while (done < amount) {
+        const position = offset + done;
+        const pageNumber = Math.floor(position / pageSize) + 1;
+        const within = position % pageSize;
+        const n = Math.min(pageSize - within, amount - done);
         const page = pageNumber <= pageCount ? this.#page(pageNumber) : undefined;
         if (page === undefined) {
           this.#checkMissing(pageNumber, pageCount);
-          dest.fill(0, done);
+          heap.fill(0, at + done, at + amount);
           rc = SQLITE_IOERR_SHORT_READ;
           break;
         }
-        dest.set(page.subarray(within, within + n), done);
+        for (let i = 0; i < n; i++) heap[at + done + i] = page[within + i];
         done += n;
       }
     }
-    if (offset <= READ_VERSION_OFFSET) toSqliteFormat(dest, offset);
-    if (this.stale && offset === CHANGE_COUNTER_OFFSET && dest.length === FILE_VERSION_BYTES) {
+    if (offset <= READ_VERSION_OFFSET) toSqliteFormat(heap, at, amount, offset);
+    if (this.stale && offset === CHANGE_COUNTER_OFFSET && amount === FILE_VERSION_BYTES) {
       // The pager checks these 16 bytes when it takes a shared lock and drops its cache if
       // they changed. Pages applied from a WAL-mode leader keep the change counter, and an
       // aborted transaction's counter can come back with other content (pitfall 1): make the
       // check fail once so the cache is rebuilt from the store.
       this.stale = false;
-      dest[0] ^= 0xff;
+      heap[at] ^= 0xff;
     }
     return rc;
   }
@@ -139,19 +145,24 @@ export class DatabaseFile implements FileHandle {
     }
   }
 
-  /** Writes whole pages into the writer's overlay. */
+  /** Writes `src` at `offset` (see `writeFrom`). */
   write(src: Uint8Array, offset: number): number {
+    return this.writeFrom(src, 0, src.length, offset);
+  }
+
+  /** Writes whole pages from `heap` at `at` into the writer's overlay. */
+  writeFrom(heap: Uint8Array, at: number, amount: number, offset: number): number {
     const overlay = this.#overlay;
     if (overlay === null) return SQLITE_IOERR_WRITE;
-    if (overlay.pageSizeBytes === 0) overlay.pageSizeBytes = src.length;
+    if (overlay.pageSizeBytes === 0) overlay.pageSizeBytes = amount;
     const pageSize = overlay.pageSizeBytes;
-    if (src.length !== pageSize || offset % pageSize !== 0) return SQLITE_IOERR_WRITE;
+    if (amount !== pageSize || offset % pageSize !== 0) return SQLITE_IOERR_WRITE;
     const pageNumber = offset / pageSize + 1;
     let page = overlay.pages.get(pageNumber);
     if (page === undefined) {
-      page = src.slice();
+      page = heap.slice(at, at + amount);
       overlay.pages.set(pageNumber, page);
-    } else page.set(src);
+    } else page.set(heap.subarray(at, at + amount));
     if (pageNumber === 1) toStoredFormat(page);
     if (pageNumber > overlay.pageCount) overlay.pageCount = pageNumber;
     return SQLITE_OK;

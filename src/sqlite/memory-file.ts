@@ -13,16 +13,16 @@ export class MemoryFile {
     return this.#sizeBytes;
   }
 
-  read(dest: Uint8Array, offset: number): number {
-    const available = Math.max(0, Math.min(dest.length, this.#sizeBytes - offset));
-    dest.set(this.#data.subarray(offset, offset + available));
-    if (available === dest.length) return SQLITE_OK;
-    dest.fill(0, available);
+  readInto(heap: Uint8Array, at: number, amount: number, offset: number): number {
+    const available = Math.max(0, Math.min(amount, this.#sizeBytes - offset));
+    heap.set(this.#data.subarray(offset, offset + available), at);
+    if (available === amount) return SQLITE_OK;
+    heap.fill(0, at + available, at + amount);
     return SQLITE_IOERR_SHORT_READ;
   }
 
-  write(src: Uint8Array, offset: number): number {
-    const end = offset + src.length;
+  writeFrom(heap: Uint8Array, at: number, amount: number, offset: number): number {
+    const end = offset + amount;
     if (end > MAX_SIZE_BYTES)
       throw new RangeError(`temporary file larger than ${MAX_SIZE_BYTES} bytes`);
     if (end > this.#data.length) {
@@ -30,9 +30,27 @@ export class MemoryFile {
       grown.set(this.#data.subarray(0, this.#sizeBytes));
       this.#data = grown;
     }
-    this.#data.set(src, offset);
+    this.#data.set(heap.subarray(at, at + amount), offset);
     if (end > this.#sizeBytes) this.#sizeBytes = end;
     return SQLITE_OK;
+  }
+
+  // Private files need no locks: only their connection sees them.
+  lock(_level: number): number {
+    return SQLITE_OK;
+  }
+
+  unlock(_level: number): number {
+    return SQLITE_OK;
+  }
+
+  checkReservedLock(): boolean {
+    return false;
+  }
+
+  close(): void {
+    this.#data = new Uint8Array(0);
+    this.#sizeBytes = 0;
   }
 
   truncate(sizeBytes: number): number {

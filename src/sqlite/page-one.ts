@@ -41,12 +41,12 @@ export function toStoredFormat(page1: Uint8Array): void {
 }
 
 /**
- * Converts the file-format bytes of a read that covers them (`dest` holds file bytes starting
- * at `offset`) from stored (WAL) to what our SQLite expects (rollback).
+ * Converts the file-format bytes of a read that covers them (`dest[at..at+amount)` holds file
+ * bytes starting at `offset`) from stored (WAL) to what our SQLite expects (rollback).
  */
-export function toSqliteFormat(dest: Uint8Array, offset: number): void {
-  for (const at of [WRITE_VERSION_OFFSET, READ_VERSION_OFFSET]) {
-    const i = at - offset;
-    if (i >= 0 && i < dest.length && dest[i] === WAL_FORMAT) dest[i] = ROLLBACK_FORMAT;
+export function toSqliteFormat(dest: Uint8Array, at: number, amount: number, offset: number): void {
+  for (const position of [WRITE_VERSION_OFFSET, READ_VERSION_OFFSET]) {
+    const i = position - offset;
+    if (i >= 0 && i < amount && dest[at + i] === WAL_FORMAT) dest[at + i] = ROLLBACK_FORMAT;
   }
 }

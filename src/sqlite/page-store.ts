@@ -2,7 +2,7 @@
 // reader pinned to an older version keeps seeing the page images of that version until it
 // unpins. Page images are immutable once stored, so they can be shared (snapshots, frames
 // commands) without copying. Old images are dropped as soon as no pin can reach them.
-import assert from "node:assert/strict";
+import { invariant } from "./invariant.js";
 
 /** A reader's hold on one version: the pages it sees and the database size then. */
 export interface Pin {
@@ -17,12 +17,8 @@ interface PageVersion {
   older: PageVersion | null;
 }
 
-class PinHandle implements Pin {
-  released = false;
-  constructor(
-    readonly version: number,
-    readonly pageCount: number,
-  ) {}
+function pinOf(version: number, pageCount: number): Pin {
+  return Object.freeze({ version, pageCount });
 }
 
 export class PageStore {
@@ -31,8 +27,13 @@ export class PageStore {
   #pageCount = 0;
   /** Newest version of page n at index n - 1, each linked to the older ones still reachable. */
   #pages: (PageVersion | undefined)[] = [];
-  /** Pinned version → number of pins. */
+  /** What a new pin gets: one shared object per version, so pinning allocates nothing. */
+  #latest: Pin = pinOf(0, 0);
+  /** Pins of the latest version: a plain counter, as most pins are of it. */
+  #latestPins = 0;
+  /** Pinned older version → number of pins. */
   readonly #pins = new Map<number, number>();
+  #pinTotal = 0;
   /** Indexes of pages that hold more than one version. */
   readonly #chained = new Set<number>();
 
@@ -60,18 +61,23 @@ export class PageStore {
     return n;
   }
 
-  /** Pins the latest version; release it with `unpin`. */
+  /** Pins the latest version; release it with `unpin` (once per pin). */
   pin(): Pin {
-    const pin = new PinHandle(this.#version, this.#pageCount);
-    this.#pins.set(pin.version, (this.#pins.get(pin.version) ?? 0) + 1);
-    return pin;
+    this.#latestPins++;
+    this.#pinTotal++;
+    return this.#latest;
   }
 
   unpin(pin: Pin): void {
-    assert.ok(pin instanceof PinHandle && !pin.released, "pin released twice or foreign");
-    pin.released = true;
+    if (pin.version === this.#version) {
+      if (this.#latestPins === 0) invariant("unpin without a pin");
+      this.#latestPins--;
+      this.#pinTotal--;
+      return;
+    }
     const count = this.#pins.get(pin.version);
-    assert.ok(count !== undefined && count > 0);
+    if (count === undefined) invariant("unpin without a pin");
+    this.#pinTotal--;
     if (count > 1) {
       this.#pins.set(pin.version, count - 1);
       return;
@@ -80,8 +86,10 @@ export class PageStore {
     if (pin.version < this.#minimumPinned()) this.#pruneAll();
   }
 
+  /** The oldest pinned version (latest pins count as the current version). */
   #minimumPinned(): number {
-    let minimum = Number.POSITIVE_INFINITY;
+    if (this.#pinTotal === 0) return Number.POSITIVE_INFINITY;
+    let minimum = this.#latestPins > 0 ? this.#version : Number.POSITIVE_INFINITY;
     for (const version of this.#pins.keys()) if (version < minimum) minimum = version;
     return minimum;
   }
@@ -98,7 +106,7 @@ export class PageStore {
     const pages = new Array<Uint8Array>(this.#pageCount);
     for (let i = 0; i < this.#pageCount; i++) {
       const data = this.#pages[i]?.data;
-      assert.ok(data, `page ${i + 1} missing below the database size ${this.#pageCount}`);
+      if (!data) invariant(`page ${i + 1} missing below the database size ${this.#pageCount}`);
       pages[i] = data;
     }
     return pages;
@@ -114,28 +122,34 @@ export class PageStore {
     pageNumbers: ArrayLike<number>,
     pages: readonly Uint8Array[],
   ): number {
-    assert.equal(pageNumbers.length, pages.length);
+    if (pageNumbers.length !== pages.length) invariant("one page image per page number");
     this.#setPageSize(pageSizeBytes);
     const version = this.#version + 1;
     // Without pins nobody can read an older image: replace in place, keep no history.
-    const keepOlder = this.#pins.size > 0;
+    const keepOlder = this.#pinTotal > 0;
     for (let i = 0; i < pages.length; i++) {
       const pageNumber = pageNumbers[i];
-      assert.ok(
-        pageNumber >= 1 && pageNumber <= pageCount,
-        `page ${pageNumber} beyond size ${pageCount}`,
-      );
-      assert.equal(pages[i].length, pageSizeBytes, "page image of the wrong size");
+      if (!(pageNumber >= 1 && pageNumber <= pageCount)) {
+        invariant(`page ${pageNumber} beyond size ${pageCount}`);
+      }
+      if (pages[i].length !== pageSizeBytes) invariant("page image of the wrong size");
       this.#put(pageNumber - 1, version, pages[i], keepOlder);
     }
     for (let index = pageCount; index < this.#pages.length; index++) {
       if (this.#pages[index]?.data) this.#put(index, version, null, keepOlder);
     }
     for (let index = this.#pageCount; index < pageCount; index++) {
-      assert.ok(this.#pages[index]?.data, `page ${index + 1} missing: the database grew past it`);
+      if (!this.#pages[index]?.data)
+        invariant(`page ${index + 1} missing: the database grew past it`);
+    }
+    if (this.#latestPins > 0) {
+      // The pins of the version that was latest now hold an older one.
+      this.#pins.set(this.#version, (this.#pins.get(this.#version) ?? 0) + this.#latestPins);
+      this.#latestPins = 0;
     }
     this.#version = version;
     this.#pageCount = pageCount;
+    this.#latest = pinOf(version, pageCount);
     if (keepOlder) this.#pruneAll();
     else this.#trimTail();
     return version;
@@ -143,10 +157,9 @@ export class PageStore {
 
   #setPageSize(pageSizeBytes: number): void {
     if (this.#pageSizeBytes === pageSizeBytes) return;
-    assert.ok(
-      this.#pageCount === 0 || this.#pins.size === 0,
-      "page size changes while readers are pinned",
-    );
+    if (this.#pageCount !== 0 && this.#pinTotal !== 0) {
+      invariant("page size changes while readers are pinned");
+    }
     if (this.#pageSizeBytes !== 0) {
       // A different page size can only arrive with a whole new image (a restore).
       this.#pages = [];
@@ -165,6 +178,10 @@ export class PageStore {
 
   /** Drops every page version no pin can reach, and trailing cut-off pages. */
   #pruneAll(): void {
+    if (this.#chained.size === 0) {
+      this.#trimTail();
+      return;
+    }
     const minimum = this.#minimumPinned();
     for (const index of this.#chained) {
       const head = this.#pages[index];

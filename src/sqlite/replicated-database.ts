@@ -1,6 +1,6 @@
 // One replicated database: its versioned pages, the open files (connections) on it, the single
 // writer, and the single pending transaction that waits for raft. See ENGINE.md.
-import assert from "node:assert/strict";
+import { invariant } from "./invariant.js";
 import { headerPageCount } from "./page-one.js";
 import { PageStore } from "./page-store.js";
 
@@ -93,8 +93,9 @@ export class ReplicatedDatabase {
   /** Makes the pending transaction visible: raft committed it. */
   applyPending(): void {
     const transaction = this.#pending;
-    assert.ok(transaction !== null, `no pending transaction on ${this.name}`);
-    assert.equal(transaction.baseVersion, this.#store.version, "pending transaction lost its base");
+    if (transaction === null) throw invariant(`no pending transaction on ${this.name}`);
+    if (transaction.baseVersion !== this.#store.version)
+      invariant("pending transaction lost its base");
     this.#store.commit(
       transaction.pageSizeBytes,
       transaction.pageCount,
@@ -110,7 +111,7 @@ export class ReplicatedDatabase {
   /** Drops the pending transaction: raft failed it. Every connection sees the state before it. */
   abortPending(): void {
     const transaction = this.#pending;
-    assert.ok(transaction !== null, `no pending transaction on ${this.name}`);
+    if (transaction === null) throw invariant(`no pending transaction on ${this.name}`);
     transaction.state = "aborted";
     this.#pending = null;
     // The writer's cache and schema hold the aborted pages and may match a later commit's
@@ -124,7 +125,7 @@ export class ReplicatedDatabase {
    * kept as given. The caller aborts any pending transaction first.
    */
   apply(pageSizeBytes: number, pageNumbers: ArrayLike<number>, pages: readonly Uint8Array[]): void {
-    assert.equal(this.#pending, null, "apply over a pending transaction: abort it first");
+    if (this.#pending !== null) invariant("apply over a pending transaction: abort it first");
     const current = this.#store;
     if (current.pageSizeBytes !== 0 && current.pageSizeBytes !== pageSizeBytes) {
       throw new InvalidTransactionError(
@@ -201,7 +202,7 @@ export class ReplicatedDatabase {
   }
 
   beginWrite(file: FileHandle): void {
-    assert.ok(this.#writer === null || this.#writer === file);
+    if (this.#writer !== null && this.#writer !== file) invariant("a second writer");
     this.#writer = file;
   }
 
@@ -215,12 +216,17 @@ export class ReplicatedDatabase {
 
   /** Turns a committed overlay into the pending transaction and tells the listener. */
   commitWrite(transaction: PendingTransaction): void {
-    assert.equal(this.#pending, null);
-    assert.equal(
-      transaction.pageCount,
-      transactionPageCount(this.#store.pageCount, transaction.pageNumbers, transaction.pages),
-      "followers would compute another database size for this transaction",
+    if (this.#pending !== null) invariant("a second pending transaction");
+    const followersCount = transactionPageCount(
+      this.#store.pageCount,
+      transaction.pageNumbers,
+      transaction.pages,
     );
+    if (transaction.pageCount !== followersCount) {
+      invariant(
+        `followers would size this transaction ${followersCount}, not ${transaction.pageCount}`,
+      );
+    }
     this.#pending = transaction;
     this.#onCommit(transaction);
   }

@@ -32,11 +32,11 @@ const SQLITE_OPEN_WAL = 0x80000;
 const SQLITE_FCNTL_FILE_POINTER = 7;
 const SQLITE_FCNTL_PRAGMA = 14;
 const SQLITE_FCNTL_COMMIT_PHASETWO = 22;
+const SQLITE_IOCAP_ATOMIC = 0x1;
 const SQLITE_IOCAP_SAFE_APPEND = 0x200;
 const SQLITE_IOCAP_SEQUENTIAL = 0x400;
 const SQLITE_IOCAP_POWERSAFE_OVERWRITE = 0x1000;
 const MAX_PATHNAME_BYTES = 512;
-const SECTOR_SIZE_BYTES = 512;
 const UNIX_EPOCH_JULIAN_MS = 2440587.5 * 86400000;
 
 // sqlite3_vfs layout on wasm32 (offsets in bytes), version 2.
@@ -112,19 +112,6 @@ class Runtime {
           return errorRc;
         }
       };
-    const guardFile =
-      <A extends unknown[]>(errorRc: number, fn: (file: AnyFile, ...args: A) => number) =>
-      (pFile: Pointer, ...args: A): number => {
-        const open = this.files.get(pFile);
-        try {
-          if (open === undefined) throw new Error(`unknown sqlite3_file pointer ${pFile}`);
-          return fn(open.file, ...args);
-        } catch (error) {
-          open?.vfs.reportError(error);
-          return errorRc;
-        }
-      };
-
     this.vfsMethods = {
       xOpen: install(
         "i(pppip)",
@@ -151,14 +138,18 @@ class Runtime {
         "i(ppi)",
         guardVfs(SQLITE_IOERR, () => SQLITE_OK),
       ),
-      xAccess: install(
-        "i(ppip)",
-        guardVfs(SQLITE_IOERR, (_vfs, _zName: Pointer, _flags: number, pResOut: Pointer) => {
-          // Journals and WALs never exist as files here; main files are opened, not probed.
-          wasm.i32()[pResOut >> 2] = 0;
-          return SQLITE_OK;
-        }),
-      ),
+      // Journals and WALs never exist as files here. The pager asks whether a -wal file exists
+      // at the start of every read transaction: memdb's xAccess (C, "nothing exists") answers
+      // without a call into JavaScript.
+      xAccess:
+        borrowedMemdbAccess(wasm) ??
+        install(
+          "i(ppip)",
+          guardVfs(SQLITE_IOERR, (_vfs, _zName: Pointer, _flags: number, pResOut: Pointer) => {
+            wasm.i32()[pResOut >> 2] = 0;
+            return SQLITE_OK;
+          }),
+        ),
       xFullPathname: install(
         "i(ppip)",
         guardVfs(SQLITE_CANTOPEN, (_vfs, zName: Pointer, nOut: number, zOut: Pointer) => {
@@ -210,83 +201,107 @@ class Runtime {
       ),
     };
 
+    // The file methods run on every read and write: no closures over rest arguments, one map
+    // lookup, no allocation on the common paths.
+    const files = this.files;
+    const failed = (pFile: Pointer, error: unknown, rc: number): number => {
+      files.get(pFile)?.vfs.reportError(error);
+      return rc;
+    };
     const io = {
-      xClose: install(
-        "i(p)",
-        guardFile(SQLITE_IOERR_CLOSE, (file) => {
-          if (file instanceof DatabaseFile) file.close();
+      xClose: install("i(p)", (pFile: Pointer) => {
+        try {
+          const open = files.get(pFile);
+          files.delete(pFile);
+          open?.file.close();
           return SQLITE_OK;
-        }),
-      ),
-      xRead: install(
-        "i(ppij)",
-        guardFile(SQLITE_IOERR_READ, (file, pBuf: Pointer, amount: number, offset: bigint) =>
-          file.read(wasm.u8().subarray(pBuf, pBuf + amount), Number(offset)),
-        ),
-      ),
+        } catch (error) {
+          return failed(pFile, error, SQLITE_IOERR_CLOSE);
+        }
+      }),
+      xRead: install("i(ppij)", (pFile: Pointer, pBuf: Pointer, amount: number, offset: bigint) => {
+        try {
+          return files.get(pFile)!.file.readInto(wasm.u8(), pBuf, amount, Number(offset));
+        } catch (error) {
+          return failed(pFile, error, SQLITE_IOERR_READ);
+        }
+      }),
       xWrite: install(
         "i(ppij)",
-        guardFile(SQLITE_IOERR_WRITE, (file, pBuf: Pointer, amount: number, offset: bigint) =>
-          file.write(wasm.u8().subarray(pBuf, pBuf + amount), Number(offset)),
-        ),
+        (pFile: Pointer, pBuf: Pointer, amount: number, offset: bigint) => {
+          try {
+            return files.get(pFile)!.file.writeFrom(wasm.u8(), pBuf, amount, Number(offset));
+          } catch (error) {
+            return failed(pFile, error, SQLITE_IOERR_WRITE);
+          }
+        },
       ),
-      xTruncate: install(
-        "i(pj)",
-        guardFile(SQLITE_IOERR_TRUNCATE, (file, size: bigint) => file.truncate(Number(size))),
-      ),
+      xTruncate: install("i(pj)", (pFile: Pointer, size: bigint) => {
+        try {
+          return files.get(pFile)!.file.truncate(Number(size));
+        } catch (error) {
+          return failed(pFile, error, SQLITE_IOERR_TRUNCATE);
+        }
+      }),
       // synchronous=OFF: nothing to sync, durability comes from the raft log.
-      xSync: install(
-        "i(pi)",
-        guardFile(SQLITE_IOERR, () => SQLITE_OK),
-      ),
-      xFileSize: install(
-        "i(pp)",
-        guardFile(SQLITE_IOERR_FSTAT, (file, pSize: Pointer) => {
-          new DataView(wasm.u8().buffer).setBigInt64(pSize, BigInt(file.sizeBytes()), true);
+      xSync: install("i(pi)", () => SQLITE_OK),
+      xFileSize: install("i(pp)", (pFile: Pointer, pSize: Pointer) => {
+        try {
+          const size = files.get(pFile)!.file.sizeBytes();
+          const i32 = wasm.i32();
+          i32[pSize >> 2] = size % 0x100000000;
+          i32[(pSize >> 2) + 1] = Math.floor(size / 0x100000000);
           return SQLITE_OK;
-        }),
-      ),
-      xLock: install(
-        "i(pi)",
-        guardFile(SQLITE_IOERR_LOCK, (file, level: number) =>
-          file instanceof DatabaseFile ? file.lock(level) : SQLITE_OK,
-        ),
-      ),
-      xUnlock: install(
-        "i(pi)",
-        guardFile(SQLITE_IOERR_LOCK, (file, level: number) =>
-          file instanceof DatabaseFile ? file.unlock(level) : SQLITE_OK,
-        ),
-      ),
-      xCheckReservedLock: install(
-        "i(pp)",
-        guardFile(SQLITE_IOERR_LOCK, (file, pResOut: Pointer) => {
-          wasm.i32()[pResOut >> 2] =
-            file instanceof DatabaseFile && file.checkReservedLock() ? 1 : 0;
+        } catch (error) {
+          return failed(pFile, error, SQLITE_IOERR_FSTAT);
+        }
+      }),
+      xLock: install("i(pi)", (pFile: Pointer, level: number) => {
+        try {
+          return files.get(pFile)!.file.lock(level);
+        } catch (error) {
+          return failed(pFile, error, SQLITE_IOERR_LOCK);
+        }
+      }),
+      xUnlock: install("i(pi)", (pFile: Pointer, level: number) => {
+        try {
+          return files.get(pFile)!.file.unlock(level);
+        } catch (error) {
+          return failed(pFile, error, SQLITE_IOERR_LOCK);
+        }
+      }),
+      xCheckReservedLock: install("i(pp)", (pFile: Pointer, pResOut: Pointer) => {
+        try {
+          wasm.i32()[pResOut >> 2] = files.get(pFile)!.file.checkReservedLock() ? 1 : 0;
           return SQLITE_OK;
-        }),
-      ),
-      xFileControl: install(
-        "i(pip)",
-        guardFile(SQLITE_IOERR, (file, op: number, pArg: Pointer) => {
+        } catch (error) {
+          return failed(pFile, error, SQLITE_IOERR_LOCK);
+        }
+      }),
+      xFileControl: install("i(pip)", (pFile: Pointer, op: number, pArg: Pointer) => {
+        try {
+          const file = files.get(pFile)!.file;
           if (!(file instanceof DatabaseFile)) return SQLITE_NOTFOUND;
           if (op === SQLITE_FCNTL_COMMIT_PHASETWO) return file.commitPhaseTwo();
           if (op === SQLITE_FCNTL_PRAGMA) return this.#pragma(file, pArg);
           return SQLITE_NOTFOUND;
-        }),
-      ),
-      xSectorSize: install(
-        "i(p)",
-        guardFile(SECTOR_SIZE_BYTES, () => SECTOR_SIZE_BYTES),
-      ),
-      xDeviceCharacteristics: install(
-        "i(p)",
-        guardFile(
-          0,
+        } catch (error) {
+          return failed(pFile, error, SQLITE_IOERR);
+        }
+      }),
+      // SQLite asks for these at every transaction: memdb's C function answers the same
+      // constants dqlite advertises (atomic, safe append, sequential, powersafe overwrite).
+      // A null xSectorSize makes SQLite use its default.
+      xDeviceCharacteristics:
+        borrowedMemdbIoMethod(wasm, IO_FIELDS.xDeviceCharacteristics) ??
+        install(
+          "i(p)",
           () =>
-            SQLITE_IOCAP_SAFE_APPEND | SQLITE_IOCAP_SEQUENTIAL | SQLITE_IOCAP_POWERSAFE_OVERWRITE,
+            SQLITE_IOCAP_ATOMIC |
+            SQLITE_IOCAP_SAFE_APPEND |
+            SQLITE_IOCAP_SEQUENTIAL |
+            SQLITE_IOCAP_POWERSAFE_OVERWRITE,
         ),
-      ),
     };
     this.ioMethods = wasm.malloc(IO_METHODS_STRUCT_BYTES);
     wasm.u8().fill(0, this.ioMethods, this.ioMethods + IO_METHODS_STRUCT_BYTES);
@@ -301,7 +316,12 @@ class Runtime {
   #pragma(file: DatabaseFile, pArg: Pointer): number {
     const wasm = this.wasm;
     const args = pArg >> 2;
-    const name = wasm.cString(wasm.i32()[args + 1]);
+    const namePointer = wasm.i32()[args + 1];
+    // Only journal_mode, locking_mode and page_size are ours; SQLite also sends a write hint
+    // (experimental_pragma_20251114) before every write: skip decoding what is not ours.
+    const first = wasm.u8()[namePointer] | 0x20;
+    if (first !== 0x6a && first !== 0x6c && first !== 0x70) return SQLITE_NOTFOUND;
+    const name = wasm.cString(namePointer);
     const valuePointer = wasm.i32()[args + 2];
     const outcome = file.pragma(name, valuePointer === 0 ? null : wasm.cString(valuePointer));
     if (outcome.rc === SQLITE_OK && outcome.result !== null) {
@@ -365,6 +385,56 @@ class Runtime {
       wasm.free(out);
       wasm.free(zMain);
     }
+  }
+}
+
+/** The xAccess of SQLite's memdb VFS, which only says that no file exists; null if absent. */
+function borrowedMemdbAccess(wasm: Wasm): Pointer | null {
+  const name = wasm.allocCString("memdb");
+  try {
+    const memdb = wasm.exports.sqlite3_vfs_find(name);
+    if (memdb === 0) return null;
+    const access = wasm.i32()[(memdb + VFS_FIELDS.xAccess) >> 2];
+    return access === 0 ? null : access;
+  } finally {
+    wasm.free(name);
+  }
+}
+
+/**
+ * A method of SQLite's memdb io_methods (found through a throw-away memdb connection);
+ * null if absent.
+ */
+function borrowedMemdbIoMethod(wasm: Wasm, offset: number): Pointer | null {
+  const ex = wasm.exports;
+  const memory = wasm.allocCString("/dqlite-ts-probe");
+  const memdbName = wasm.allocCString("memdb");
+  const main = wasm.allocCString("main");
+  const out = wasm.malloc(8);
+  try {
+    const i32 = wasm.i32();
+    i32[out >> 2] = 0;
+    const rc = ex.sqlite3_open_v2(memory, out, 0x2 | 0x4, memdbName);
+    const db = wasm.i32()[out >> 2];
+    if (rc !== SQLITE_OK) {
+      if (db !== 0) ex.sqlite3_close_v2(db);
+      return null;
+    }
+    try {
+      if (ex.sqlite3_file_control(db, main, SQLITE_FCNTL_FILE_POINTER, out + 4) !== SQLITE_OK)
+        return null;
+      const file = wasm.i32()[(out + 4) >> 2];
+      const methods = file === 0 ? 0 : wasm.i32()[file >> 2];
+      const method = methods === 0 ? 0 : wasm.i32()[(methods + offset) >> 2];
+      return method === 0 ? null : method;
+    } finally {
+      ex.sqlite3_close_v2(db);
+    }
+  } finally {
+    wasm.free(out);
+    wasm.free(main);
+    wasm.free(memdbName);
+    wasm.free(memory);
   }
 }
 

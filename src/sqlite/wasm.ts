@@ -67,6 +67,7 @@ export interface SqliteExports {
   sqlite3_errstr(rc: number): Pointer;
   sqlite3_exec(db: Pointer, zSql: Pointer, callback: number, arg: Pointer, errmsg: Pointer): number;
   sqlite3_file_control(db: Pointer, zDbName: Pointer, op: number, pArg: Pointer): number;
+  sqlite3_vfs_find(name: Pointer): Pointer;
   sqlite3_vfs_register(vfs: Pointer, makeDefault: number): number;
   sqlite3_vfs_unregister(vfs: Pointer): number;
   sqlite3_malloc(nBytes: number): Pointer;
@@ -111,13 +112,14 @@ export class Wasm {
 
   /** Byte view of the whole heap; refreshed when the memory has grown (old views detach). */
   u8(): Uint8Array {
-    if (this.#u8.byteLength === 0 || this.#u8.buffer !== this.#memory.buffer) this.#refresh();
+    // Growing the memory detaches the old buffer, which leaves its views with length 0.
+    if (this.#u8.byteLength === 0) this.#refresh();
     return this.#u8;
   }
 
   /** 32-bit view of the whole heap (index = pointer >> 2). */
   i32(): Int32Array {
-    if (this.#i32.byteLength === 0 || this.#i32.buffer !== this.#memory.buffer) this.#refresh();
+    if (this.#i32.byteLength === 0) this.#refresh();
     return this.#i32;
   }
 
