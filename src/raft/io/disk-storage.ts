@@ -158,7 +158,13 @@ export class DiskStorage implements RaftStorage {
     if (unusable) return Promise.reject(unusable);
     if (entries.length === 0) return Promise.resolve();
     const first = entries[0].index;
-    for (let i = 1; i < entries.length; i++) {
+    for (let i = 0; i < entries.length; i++) {
+      if (entries[i].data.length % 8 !== 0) {
+        // libraft's readers assume 8-byte multiples; refuse before anything reaches the disk.
+        return Promise.reject(
+          new RangeError(`entry ${entries[i].index} is not a multiple of 8 bytes`),
+        );
+      }
       if (entries[i].index !== first + i) {
         return Promise.reject(
           new StorageStateError(`entries are not contiguous at index ${entries[i].index}`),

@@ -88,6 +88,8 @@ for (const kind of kinds) {
         plain([...entries(1, 19, 1), ...entries(20, 23, 2), ...entries(24, 26, 3)]),
       );
       await assert.rejects(second.append(entries(30, 31)), StorageStateError);
+      const odd = { ...entries(27, 27)[0], data: new Uint8Array(12) };
+      await assert.rejects(second.append([odd]), RangeError);
       await second.close();
     }));
 
