@@ -40,7 +40,7 @@ export class Client {
     const connector = new Connector(toNodeStore([address]), options);
     const deadline = new Deadline(options.signal, timeoutMs);
     try {
-      return new Client(await connector.connectDirect(address, deadline.signal), timeoutMs);
+      return new Client(await connector.connectDirect(address, deadline), timeoutMs);
     } finally {
       deadline.dispose();
     }
@@ -55,7 +55,7 @@ export class Client {
     const connector = new Connector(toNodeStore(cluster), options);
     const deadline = new Deadline(options.signal, timeoutMs);
     try {
-      return new Client(await connector.connect(deadline.signal), timeoutMs);
+      return new Client(await connector.connect(deadline), timeoutMs);
     } finally {
       deadline.dispose();
     }
@@ -145,7 +145,7 @@ export class Client {
   ) {
     const deadline = Deadline.start(options, this.#timeoutMs);
     try {
-      const response = await this.#connection.call(request, deadline.signal);
+      const response = await this.#connection.call(request, deadline);
       return expectResponse(this.#connection, response, type);
     } finally {
       deadline.dispose();

@@ -12,6 +12,7 @@ import {
   type ResponseDecodeOptions,
   StreamDecoder,
 } from "../wire/index.js";
+import type { Deadline } from "./deadline.js";
 import type { DialFunction } from "./dial.js";
 import { ConnectionError, DqliteError, failureError } from "./errors.js";
 
@@ -33,7 +34,6 @@ interface LockWaiter {
 interface FrameReader {
   resolve(frame: Frame): void;
   reject(error: unknown): void;
-  signal: AbortSignal;
 }
 
 export class Connection {
@@ -65,13 +65,14 @@ export class Connection {
   static async open(
     address: string,
     dial: DialFunction,
-    signal: AbortSignal,
+    deadline: Deadline,
     options?: ConnectionOptions,
   ): Promise<Connection> {
-    const stream = await dial(address, signal);
-    if (signal.aborted) {
+    const stream = await dial(address, deadline.signal);
+    const reason = deadline.reason;
+    if (reason !== undefined) {
       stream.destroy();
-      throw signal.reason;
+      throw reason;
     }
     return new Connection(address, stream, options);
   }
@@ -84,22 +85,23 @@ export class Connection {
   /** One request, one response; Failure responses become SqliteError. */
   async call(
     request: Request,
-    signal: AbortSignal,
+    deadline: Deadline,
     decodeOptions?: ResponseDecodeOptions,
   ): Promise<Response> {
-    await this.lock(signal);
+    await this.lock(deadline);
     try {
       this.send(request);
-      return checkFailure(await this.receive(signal, decodeOptions));
+      return checkFailure(await this.receive(deadline, decodeOptions));
     } finally {
       this.unlock();
     }
   }
 
   /** Waits for exclusive use of the connection; pair with `unlock`. */
-  lock(signal: AbortSignal): Promise<void> {
+  lock(deadline: Deadline): Promise<void> {
     if (this.#failure !== undefined) return Promise.reject(this.#unsentError());
-    if (signal.aborted) return Promise.reject(signal.reason);
+    const reason = deadline.reason;
+    if (reason !== undefined) return Promise.reject(reason);
     if (!this.#locked) {
       this.#locked = true;
       return Promise.resolve();
@@ -110,22 +112,21 @@ export class Connection {
       );
     }
     return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
+      const stop = deadline.watch((why) => {
         const index = this.#lockWaiters.indexOf(waiter);
         if (index >= 0) this.#lockWaiters.splice(index, 1);
-        reject(signal.reason);
-      };
+        reject(why);
+      });
       const waiter: LockWaiter = {
         resolve: () => {
-          signal.removeEventListener("abort", onAbort);
+          stop();
           resolve();
         },
         reject: (error) => {
-          signal.removeEventListener("abort", onAbort);
+          stop();
           reject(error);
         },
       };
-      signal.addEventListener("abort", onAbort, { once: true });
       this.#lockWaiters.push(waiter);
     });
   }
@@ -155,8 +156,8 @@ export class Connection {
   }
 
   /** The next response (the lock must be held); a Failure is returned, not thrown. */
-  async receive(signal: AbortSignal, decodeOptions?: ResponseDecodeOptions): Promise<Response> {
-    return this.decode(await this.receiveFrame(signal), decodeOptions);
+  async receive(deadline: Deadline, decodeOptions?: ResponseDecodeOptions): Promise<Response> {
+    return this.decode(await this.receiveFrame(deadline), decodeOptions);
   }
 
   /** Decodes a message received here; one that does not decode kills the connection. */
@@ -170,7 +171,7 @@ export class Connection {
   }
 
   /** The next raw message (the lock must be held). Aborting kills the connection. */
-  receiveFrame(signal: AbortSignal): Promise<Frame> {
+  receiveFrame(deadline: Deadline): Promise<Frame> {
     if (!this.#locked) throw new Error("assertion: receive without holding the connection lock");
     if (this.#reader !== undefined) throw new Error("assertion: two readers on one connection");
     let frame: Frame | undefined;
@@ -181,25 +182,19 @@ export class Connection {
     }
     if (frame !== undefined) return Promise.resolve(frame);
     if (this.#failure !== undefined) return Promise.reject(this.#sentError());
-    if (signal.aborted) {
-      this.#fail("request abandoned");
-      return Promise.reject(signal.reason);
-    }
     return new Promise<Frame>((resolve, reject) => {
-      const onAbort = (): void => {
+      const stop = deadline.watch((why) => {
         this.#reader = undefined;
         this.#fail("request abandoned");
-        reject(signal.reason);
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
+        reject(why);
+      });
       this.#reader = {
-        signal,
         resolve: (next) => {
-          signal.removeEventListener("abort", onAbort);
+          stop();
           resolve(next);
         },
         reject: (error) => {
-          signal.removeEventListener("abort", onAbort);
+          stop();
           reject(error);
         },
       };

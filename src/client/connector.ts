@@ -75,13 +75,13 @@ export class Connector {
   }
 
   /** Dials one node and does the handshake, with no leader check (go-dqlite's client.New). */
-  async connectDirect(address: string, signal: AbortSignal): Promise<Connection> {
-    const dialDeadline = new Deadline(signal, this.#options.dialTimeoutMs);
+  async connectDirect(address: string, deadline: Deadline): Promise<Connection> {
+    const dialDeadline = deadline.child(this.#options.dialTimeoutMs);
     try {
       return await Connection.open(
         address,
         this.#options.dial,
-        dialDeadline.signal,
+        dialDeadline,
         this.#options.connection,
       );
     } finally {
@@ -93,24 +93,24 @@ export class Connector {
    * A connection to the leader, registered with Client(0). Gives up with NoLeaderError when the
    * deadline passes or the retries run out; a caller's own abort rejects with its reason.
    */
-  async connect(signal: AbortSignal): Promise<Connection> {
+  async connect(deadline: Deadline): Promise<Connection> {
     let lastError: unknown;
     for (let attempt = 0; attempt <= this.#options.retryLimit; attempt++) {
       try {
-        if (attempt > 0) await sleep(this.#backoffMs(attempt), signal);
-        const connection = await this.#attemptAll(signal);
+        if (attempt > 0) await sleep(this.#backoffMs(attempt), deadline);
+        const connection = await this.#attemptAll(deadline);
         if (connection !== undefined) {
           this.tracker.address = connection.address;
           return connection;
         }
       } catch (error) {
-        if (signal.aborted) break;
         lastError = error;
       }
-      if (signal.aborted) break;
+      if (deadline.aborted) break;
     }
-    if (signal.aborted && !(signal.reason instanceof TimeoutError)) throw signal.reason;
-    throw new NoLeaderError({ cause: signal.aborted ? signal.reason : lastError });
+    const reason = deadline.reason;
+    if (reason !== undefined && !(reason instanceof TimeoutError)) throw reason;
+    throw new NoLeaderError({ cause: reason ?? lastError });
   }
 
   // go-dqlite's binary exponential backoff: factor · 2^attempt, capped.
@@ -119,17 +119,17 @@ export class Connector {
     return Math.min(ms, this.#options.backoffCapMs);
   }
 
-  async #attemptAll(signal: AbortSignal): Promise<Connection | undefined> {
+  async #attemptAll(deadline: Deadline): Promise<Connection | undefined> {
     const cached = this.tracker.address;
     if (cached !== undefined) {
-      const probe = await this.#attemptOne(cached, signal).catch(() => undefined);
+      const probe = await this.#attemptOne(cached, deadline.signal).catch(() => undefined);
       if (probe?.connection !== undefined) return probe.connection;
       if (this.tracker.address === cached) this.tracker.address = undefined;
     }
     const nodes = await this.store.get();
     // Only voters can lead; stand-bys are likelier than spares to know who does.
     const ordered = [...nodes].sort((a, b) => a.role - b.role);
-    return await this.#probeInParallel(ordered, signal);
+    return await this.#probeInParallel(ordered, deadline.signal);
   }
 
   #probeInParallel(nodes: NodeInfo[], parent: AbortSignal): Promise<Connection | undefined> {
@@ -190,10 +190,10 @@ export class Connector {
     const attempt = new Deadline(signal, this.#options.attemptTimeoutMs);
     let connection: Connection | undefined;
     try {
-      connection = await this.connectDirect(address, attempt.signal);
+      connection = await this.connectDirect(address, attempt);
       const node = expectResponse(
         connection,
-        await connection.call({ type: "leader" }, attempt.signal),
+        await connection.call({ type: "leader" }, attempt),
         "node",
       );
       if (node.address !== address) {
@@ -202,7 +202,7 @@ export class Connector {
       }
       expectResponse(
         connection,
-        await connection.call({ type: "client", clientId: 0n }, attempt.signal),
+        await connection.call({ type: "client", clientId: 0n }, attempt),
         "welcome",
       );
       return { connection, leader: address };

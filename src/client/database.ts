@@ -52,10 +52,10 @@ export async function connect(options: ConnectOptions): Promise<Database> {
   const bigints = integers === "bigint";
   const pool = new SessionPool(
     options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
-    async (signal) => {
-      const connection = await connector.connect(signal);
+    async (deadline) => {
+      const connection = await connector.connect(deadline);
       try {
-        return await Session.open(connection, options.database, bigints, signal);
+        return await Session.open(connection, options.database, bigints, deadline);
       } catch (error) {
         connection.close();
         throw error;
@@ -66,7 +66,7 @@ export async function connect(options: ConnectOptions): Promise<Database> {
   // One connection now, so that an unreachable cluster shows at once.
   const deadline = new Deadline(options.signal, timeoutMs);
   try {
-    const session = await executor.reserve("read", deadline.signal, async () => undefined);
+    const session = await executor.reserve("read", deadline, async () => undefined);
     session.release();
   } catch (error) {
     pool.close();
@@ -108,8 +108,8 @@ export class Database extends Queryable {
     let reserved: Reserved<Session>;
     try {
       // BEGIN applies nothing, so it may be repeated on a new leader like a read.
-      reserved = await this.#executor.reserve("read", deadline.signal, async (session) => {
-        await session.exec(begin, [], deadline.signal);
+      reserved = await this.#executor.reserve("read", deadline, async (session) => {
+        await session.exec(begin, [], deadline);
         return session;
       });
     } finally {
@@ -144,21 +144,21 @@ class PoolExecutor implements Executor {
 
   async reserve<T>(
     safety: Safety,
-    signal: AbortSignal,
+    deadline: Deadline,
     work: (session: Session) => Promise<T>,
     dropOnError = false,
   ): Promise<Reserved<T>> {
     for (let attempt = 1; ; attempt++) {
       let session: Session;
       try {
-        session = await this.pool.acquire(signal);
+        session = await this.pool.acquire(deadline);
       } catch (error) {
         // Opening a session runs nothing of the statement: a refused Open is safe to repeat.
         const retryable =
           error instanceof ConnectionError ||
           error instanceof NotLeaderError ||
           (error instanceof SqliteError && isLeaderChange(error));
-        if (!retryable || attempt >= MAX_STATEMENT_ATTEMPTS || signal.aborted) throw error;
+        if (!retryable || attempt >= MAX_STATEMENT_ATTEMPTS || deadline.aborted) throw error;
         continue;
       }
       try {
@@ -166,7 +166,7 @@ class PoolExecutor implements Executor {
         return { value, session, release: () => this.pool.release(session) };
       } catch (error) {
         this.#afterFailure(session, error, dropOnError);
-        if (!mayRetry(error, safety) || attempt >= MAX_STATEMENT_ATTEMPTS || signal.aborted) {
+        if (!mayRetry(error, safety) || attempt >= MAX_STATEMENT_ATTEMPTS || deadline.aborted) {
           throw error;
         }
       }
@@ -204,10 +204,10 @@ class PoolExecutor implements Executor {
     }
   }
 
-  async finalize(sql: string, signal: AbortSignal): Promise<void> {
+  async finalize(sql: string, deadline: Deadline): Promise<void> {
     // Sessions in use keep theirs until it ages out of their cache: waiting for them could take
     // as long as the longest query. A session lost meanwhile has nothing left to finalize.
     const idle = this.pool.idleSessions();
-    await Promise.all(idle.map((session) => session.finalize(sql, signal).catch(() => {})));
+    await Promise.all(idle.map((session) => session.finalize(sql, deadline).catch(() => {})));
   }
 }

@@ -1,5 +1,7 @@
-// One AbortSignal per operation that fires when the caller aborts or when the operation's time is
-// up. Abort reasons carry the answer: the caller's own reason, or our TimeoutError.
+// An operation's deadline: the caller's AbortSignal and a time limit in one object. It is cheap on
+// the hot path: nothing is allocated until something actually waits (`watch` arms one timer), and
+// an AbortSignal is only made when an API needs one (`signal`). Abort reasons carry the answer:
+// the caller's own reason, or our TimeoutError.
 import { TimeoutError } from "./errors.js";
 
 /** Options every operation of the client takes. */
@@ -18,33 +20,22 @@ export function checkTimeoutMs(timeoutMs: number, what = "timeoutMs"): number {
   return timeoutMs;
 }
 
-/** An operation's deadline; call `dispose` when the operation is over to clear its timer. */
+// Node fires timers longer than this at once: such limits mean "no limit" in practice.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export class Deadline {
-  readonly #controller = new AbortController();
   readonly #parent: AbortSignal | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  readonly #onParentAbort = (): void => this.#controller.abort(this.#parent?.reason);
+  readonly #timeoutMs: number;
+  readonly #expiresAt: number;
+  #controller: AbortController | undefined;
+  #disposeSignal: (() => void) | undefined;
 
   constructor(signal: AbortSignal | undefined, timeoutMs: number) {
     checkTimeoutMs(timeoutMs);
     this.#parent = signal;
-    if (signal !== undefined) {
-      if (signal.aborted) {
-        this.#controller.abort(signal.reason);
-        return;
-      }
-      signal.addEventListener("abort", this.#onParentAbort, { once: true });
-    }
-    if (timeoutMs !== Number.POSITIVE_INFINITY) {
-      // Timers beyond 2^31-1 ms fire at once in Node: such limits mean "no limit" in practice.
-      if (timeoutMs < 2 ** 31) {
-        this.#timer = setTimeout(
-          () => this.#controller.abort(new TimeoutError(timeoutMs)),
-          timeoutMs,
-        );
-        this.#timer.unref();
-      }
-    }
+    this.#timeoutMs = timeoutMs;
+    this.#expiresAt =
+      timeoutMs > MAX_TIMER_MS ? Number.POSITIVE_INFINITY : performance.now() + timeoutMs;
   }
 
   /** Starts a deadline from call options and the handle's default time limit. */
@@ -52,34 +43,113 @@ export class Deadline {
     return new Deadline(options?.signal, options?.timeoutMs ?? defaultTimeoutMs);
   }
 
-  get signal(): AbortSignal {
-    return this.#controller.signal;
+  /** A deadline no later than this one and at most `timeoutMs` from now (dial, attempt limits). */
+  child(timeoutMs: number): Deadline {
+    return new Deadline(this.signal, timeoutMs);
+  }
+
+  /** Why the operation must stop (caller's reason or TimeoutError), or undefined while it may go on. */
+  get reason(): unknown {
+    if (this.#parent?.aborted) return this.#parent.reason;
+    if (this.#controller?.signal.aborted) return this.#controller.signal.reason;
+    if (performance.now() >= this.#expiresAt) return new TimeoutError(this.#timeoutMs);
+    return undefined;
+  }
+
+  get aborted(): boolean {
+    return this.reason !== undefined;
+  }
+
+  /** True when it ended because time ran out (not because the caller aborted). */
+  get timedOut(): boolean {
+    return this.reason instanceof TimeoutError;
   }
 
   /** Throws the abort reason if the deadline has passed or the caller aborted. */
   throwIfAborted(): void {
-    if (this.#controller.signal.aborted) throw this.#controller.signal.reason;
+    const reason = this.reason;
+    if (reason !== undefined) throw reason;
   }
 
+  /**
+   * Calls `onAbort` once, with the reason, when the deadline passes or the caller aborts; the
+   * returned function stops watching. Costs one timer (and a listener if there is a caller signal).
+   */
+  watch(onAbort: (reason: unknown) => void): () => void {
+    if (this.#controller !== undefined) return listen(this.#controller.signal, onAbort);
+    return this.#arm(onAbort);
+  }
+
+  /** An AbortSignal that aborts with the deadline (made on first use, for APIs that need one). */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      const controller = new AbortController();
+      this.#disposeSignal = this.#arm((reason) => controller.abort(reason));
+      this.#controller = controller;
+    }
+    return this.#controller.signal;
+  }
+
+  /** Clears the timer behind `signal`, if one was made. */
   dispose(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#parent?.removeEventListener("abort", this.#onParentAbort);
+    this.#disposeSignal?.();
+    this.#disposeSignal = undefined;
+  }
+
+  // One timer for the time limit and a listener on the caller's signal.
+  #arm(onAbort: (reason: unknown) => void): () => void {
+    const reason = this.reason;
+    if (reason !== undefined) {
+      queueMicrotask(() => onAbort(reason));
+      return () => {};
+    }
+    const parent = this.#parent;
+    let timer: NodeJS.Timeout | undefined;
+    const stop = (): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      if (parent !== undefined) parent.removeEventListener("abort", onParentAbort);
+    };
+    const onParentAbort = (): void => {
+      stop();
+      onAbort(parent!.reason);
+    };
+    if (this.#expiresAt !== Number.POSITIVE_INFINITY) {
+      timer = setTimeout(
+        () => {
+          stop();
+          onAbort(new TimeoutError(this.#timeoutMs));
+        },
+        Math.max(0, this.#expiresAt - performance.now()),
+      );
+    }
+    if (parent !== undefined) parent.addEventListener("abort", onParentAbort, { once: true });
+    return stop;
   }
 }
 
-/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+function listen(signal: AbortSignal, onAbort: (reason: unknown) => void): () => void {
+  if (signal.aborted) {
+    queueMicrotask(() => onAbort(signal.reason));
+    return () => {};
+  }
+  const handler = (): void => onAbort(signal.reason);
+  signal.addEventListener("abort", handler, { once: true });
+  return () => signal.removeEventListener("abort", handler);
+}
+
+/** Resolves after `ms`, or rejects with the deadline's reason when it ends first. */
+export function sleep(ms: number, deadline: Deadline): Promise<void> {
+  const reason = deadline.reason;
+  if (reason !== undefined) return Promise.reject(reason);
   return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
+    const stop = deadline.watch((why) => {
       clearTimeout(timer);
-      reject(signal.reason);
-    };
+      reject(why);
+    });
     const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
+      stop();
       resolve();
     }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
   });
 }

@@ -1,6 +1,7 @@
 // A bounded pool of sessions (leader connections with the database open) for one database handle.
 // Idle sessions are reused most-recent first; broken ones are dropped; callers beyond the bound
 // wait in a bounded queue.
+import type { Deadline } from "./deadline.js";
 import { DqliteError } from "./errors.js";
 import type { Session } from "./session.js";
 
@@ -15,14 +16,14 @@ interface Waiter {
 
 export class SessionPool {
   readonly maxSessions: number;
-  readonly #create: (signal: AbortSignal) => Promise<Session>;
+  readonly #create: (deadline: Deadline) => Promise<Session>;
   readonly #idle: Session[] = [];
   readonly #all = new Set<Session>();
   #pending = 0;
   readonly #waiters: Waiter[] = [];
   #closed = false;
 
-  constructor(maxSessions: number, create: (signal: AbortSignal) => Promise<Session>) {
+  constructor(maxSessions: number, create: (deadline: Deadline) => Promise<Session>) {
     if (!Number.isInteger(maxSessions) || maxSessions < 1) {
       throw new RangeError(`maxConnections must be a positive integer, got ${maxSessions}`);
     }
@@ -45,18 +46,18 @@ export class SessionPool {
   }
 
   /** A session for exclusive use; give it back with `release` or `discard`. */
-  async acquire(signal: AbortSignal): Promise<Session> {
+  async acquire(deadline: Deadline): Promise<Session> {
     this.#checkOpen();
-    if (signal.aborted) throw signal.reason;
+    deadline.throwIfAborted();
     const idle = this.#takeIdle();
     if (idle !== undefined) return idle;
     if (this.size < this.maxSessions) {
       this.#pending++;
-      return await this.#open(signal);
+      return await this.#open(deadline);
     }
     // Either a released session, or a slot already reserved for us by #freeSlot.
-    const handed = await this.#wait(signal);
-    return handed ?? (await this.#open(signal));
+    const handed = await this.#wait(deadline);
+    return handed ?? (await this.#open(deadline));
   }
 
   /** Gives a session back: reused if healthy, else dropped. */
@@ -107,10 +108,10 @@ export class SessionPool {
   }
 
   // Opens a session in a slot reserved by the caller (#pending counts it).
-  async #open(signal: AbortSignal): Promise<Session> {
+  async #open(deadline: Deadline): Promise<Session> {
     let session: Session;
     try {
-      session = await this.#create(signal);
+      session = await this.#create(deadline);
     } catch (error) {
       this.#pending--;
       this.#freeSlot();
@@ -133,29 +134,28 @@ export class SessionPool {
     waiter.resolve(undefined);
   }
 
-  #wait(signal: AbortSignal): Promise<Session | undefined> {
+  #wait(deadline: Deadline): Promise<Session | undefined> {
     if (this.#waiters.length >= MAX_WAITERS) {
       return Promise.reject(
         new DqliteError(`more than ${MAX_WAITERS} callers wait for a connection`),
       );
     }
     return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
+      const stop = deadline.watch((why) => {
         const index = this.#waiters.indexOf(waiter);
         if (index >= 0) this.#waiters.splice(index, 1);
-        reject(signal.reason);
-      };
+        reject(why);
+      });
       const waiter: Waiter = {
         resolve: (session) => {
-          signal.removeEventListener("abort", onAbort);
+          stop();
           resolve(session);
         },
         reject: (error) => {
-          signal.removeEventListener("abort", onAbort);
+          stop();
           reject(error);
         },
       };
-      signal.addEventListener("abort", onAbort, { once: true });
       this.#waiters.push(waiter);
     });
   }

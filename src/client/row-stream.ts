@@ -1,8 +1,10 @@
 // The Rows messages of one query, pulled one at a time as the caller asks for them. The stream
 // holds the connection's lock until the result is over. Closing it early does what go-dqlite does:
 // if the last message ended with PART, send Interrupt and discard messages until Empty.
+
 import { type Frame, ResponseType, type RowsResponse } from "../wire/index.js";
 import { type Connection, expectResponse } from "./connection.js";
+import type { Deadline } from "./deadline.js";
 
 /**
  * A result longer than this after an Interrupt is cheaper to abandon with its connection than to
@@ -45,10 +47,10 @@ export class RowStream {
   }
 
   /** Reads the next message into `batch`; false when the result is over. */
-  async next(signal: AbortSignal): Promise<boolean> {
+  async next(deadline: Deadline): Promise<boolean> {
     if (this.#finished) return false;
     try {
-      const frame = await this.#connection.receiveFrame(signal);
+      const frame = await this.#connection.receiveFrame(deadline);
       const rows = expectResponse(
         this.#connection,
         this.#connection.decode(frame, { bigints: this.#bigints }),
@@ -67,12 +69,12 @@ export class RowStream {
    * Ends the stream. If more messages were coming, interrupts the query and waits for the Empty
    * that closes it; a connection that cannot be brought back in step is closed instead.
    */
-  async close(signal: AbortSignal): Promise<void> {
+  async close(deadline: Deadline): Promise<void> {
     if (this.#finished) return;
     try {
       this.#connection.send({ type: "interrupt", dbId: this.#dbId });
       for (let i = 0; i < MAX_DRAIN_MESSAGES; i++) {
-        const frame: Frame = await this.#connection.receiveFrame(signal);
+        const frame: Frame = await this.#connection.receiveFrame(deadline);
         if (frame.type === ResponseType.Empty) return;
       }
       this.#connection.poison(`more than ${MAX_DRAIN_MESSAGES} messages after an interrupt`);

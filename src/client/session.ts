@@ -1,8 +1,10 @@
 // A leader connection with a database open on it: the SQL requests (ExecSQL, QuerySQL, and
 // Prepare/Exec/Query/Finalize with a per-connection statement cache).
+
 import type { Param, ResultResponse, RowsResponse, TupleSchema } from "../wire/index.js";
 import { ValueType } from "../wire/index.js";
 import { type Connection, expectResponse } from "./connection.js";
+import type { Deadline } from "./deadline.js";
 import { RowStream } from "./row-stream.js";
 
 /** Prepared statements kept per connection; the least recently used is finalized beyond this. */
@@ -34,11 +36,11 @@ export class Session {
     connection: Connection,
     name: string,
     bigints: boolean,
-    signal: AbortSignal,
+    deadline: Deadline,
   ): Promise<Session> {
     const response = await connection.call(
       { type: "open", name, flags: 0, vfs: "volatile" },
-      signal,
+      deadline,
     );
     const db = expectResponse(connection, response, "db");
     return new Session(connection, db.dbId, bigints);
@@ -54,7 +56,7 @@ export class Session {
   }
 
   /** ExecSQL: runs every statement of `sql`. */
-  async exec(sql: string, params: Param[], signal: AbortSignal): Promise<ResultResponse> {
+  async exec(sql: string, params: Param[], deadline: Deadline): Promise<ResultResponse> {
     const request = {
       type: "execSql",
       schema: schemaFor(params),
@@ -62,11 +64,11 @@ export class Session {
       sql,
       params,
     } as const;
-    return expectResponse(this.connection, await this.connection.call(request, signal), "result");
+    return expectResponse(this.connection, await this.connection.call(request, deadline), "result");
   }
 
   /** QuerySQL: runs the first statement of `sql` and returns its rows as they come. */
-  async query(sql: string, params: Param[], signal: AbortSignal): Promise<RowStream> {
+  async query(sql: string, params: Param[], deadline: Deadline): Promise<RowStream> {
     const request = {
       type: "querySql",
       schema: schemaFor(params),
@@ -74,15 +76,15 @@ export class Session {
       sql,
       params,
     } as const;
-    await this.connection.lock(signal);
-    return await this.#startRows(() => this.connection.send(request), signal);
+    await this.connection.lock(deadline);
+    return await this.#startRows(() => this.connection.send(request), deadline);
   }
 
   /** Exec of `sql` prepared on this connection (prepared on first use). */
-  async execPrepared(sql: string, params: Param[], signal: AbortSignal): Promise<ResultResponse> {
-    await this.connection.lock(signal);
+  async execPrepared(sql: string, params: Param[], deadline: Deadline): Promise<ResultResponse> {
+    await this.connection.lock(deadline);
     try {
-      const statement = await this.#prepared(sql, signal);
+      const statement = await this.#prepared(sql, deadline);
       const padded = padParams(params, statement.paramCount);
       this.connection.send({
         type: "exec",
@@ -91,18 +93,18 @@ export class Session {
         stmtId: statement.stmtId,
         params: padded,
       });
-      return expectResponse(this.connection, await this.connection.receive(signal), "result");
+      return expectResponse(this.connection, await this.connection.receive(deadline), "result");
     } finally {
       this.connection.unlock();
     }
   }
 
   /** Query of `sql` prepared on this connection (prepared on first use). */
-  async queryPrepared(sql: string, params: Param[], signal: AbortSignal): Promise<RowStream> {
-    await this.connection.lock(signal);
+  async queryPrepared(sql: string, params: Param[], deadline: Deadline): Promise<RowStream> {
+    await this.connection.lock(deadline);
     let statement: CachedStatement;
     try {
-      statement = await this.#prepared(sql, signal);
+      statement = await this.#prepared(sql, deadline);
     } catch (error) {
       this.connection.unlock();
       throw error;
@@ -115,24 +117,24 @@ export class Session {
       stmtId: statement.stmtId,
       params: padded,
     } as const;
-    return await this.#startRows(() => this.connection.send(request), signal);
+    return await this.#startRows(() => this.connection.send(request), deadline);
   }
 
   /** Finalizes the cached statement for `sql`, if this connection has one. */
-  async finalize(sql: string, signal: AbortSignal): Promise<void> {
+  async finalize(sql: string, deadline: Deadline): Promise<void> {
     const statement = this.#statements.get(sql);
     if (statement === undefined) return;
     this.#statements.delete(sql);
     const response = await this.connection.call(
       { type: "finalize", dbId: this.#dbId, stmtId: statement.stmtId },
-      signal,
+      deadline,
     );
     expectResponse(this.connection, response, "empty");
   }
 
   /** Closes the query streams still open (interrupting them), e.g. before COMMIT. */
-  async closeStreams(signal: AbortSignal): Promise<void> {
-    for (const stream of [...this.#streams]) await stream.close(signal);
+  async closeStreams(deadline: Deadline): Promise<void> {
+    for (const stream of [...this.#streams]) await stream.close(deadline);
   }
 
   close(): void {
@@ -141,11 +143,11 @@ export class Session {
 
   // Sends the request (lock held) and waits for the first Rows message. On success the stream
   // owns the lock; on failure it is released here.
-  async #startRows(send: () => void, signal: AbortSignal): Promise<RowStream> {
+  async #startRows(send: () => void, deadline: Deadline): Promise<RowStream> {
     let first: RowsResponse;
     try {
       send();
-      const response = await this.connection.receive(signal, { bigints: this.bigints });
+      const response = await this.connection.receive(deadline, { bigints: this.bigints });
       first = expectResponse(this.connection, response, "rows");
     } catch (error) {
       this.connection.unlock();
@@ -159,7 +161,7 @@ export class Session {
   }
 
   // The statement for `sql`, prepared now if needed (the lock must be held).
-  async #prepared(sql: string, signal: AbortSignal): Promise<CachedStatement> {
+  async #prepared(sql: string, deadline: Deadline): Promise<CachedStatement> {
     const cached = this.#statements.get(sql);
     if (cached !== undefined) {
       this.#statements.delete(sql);
@@ -173,10 +175,10 @@ export class Session {
       ];
       this.#statements.delete(oldestSql);
       this.connection.send({ type: "finalize", dbId: this.#dbId, stmtId: oldest.stmtId });
-      expectResponse(this.connection, await this.connection.receive(signal), "empty");
+      expectResponse(this.connection, await this.connection.receive(deadline), "empty");
     }
     this.connection.send({ type: "prepare", schema: 0, dbId: this.#dbId, sql });
-    const stmt = expectResponse(this.connection, await this.connection.receive(signal), "stmt");
+    const stmt = expectResponse(this.connection, await this.connection.receive(deadline), "stmt");
     const statement = { stmtId: stmt.stmtId, paramCount: stmt.paramCount };
     this.#statements.set(sql, statement);
     return statement;

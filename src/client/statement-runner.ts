@@ -42,14 +42,14 @@ export interface Executor {
    */
   reserve<T>(
     safety: Safety,
-    signal: AbortSignal,
+    deadline: Deadline,
     work: (session: Session) => Promise<T>,
     dropOnError?: boolean,
   ): Promise<Reserved<T>>;
   /** Refuses SQL this handle must not run (e.g. BEGIN inside a transaction). */
   checkSql(scanned: ScannedSql): void;
   /** Finalizes the prepared statements for `sql` that the handle's sessions keep. */
-  finalize(sql: string, signal: AbortSignal): Promise<void>;
+  finalize(sql: string, deadline: Deadline): Promise<void>;
 }
 
 /**
@@ -86,11 +86,11 @@ const TRANSACTION_KEYWORDS = new Set([
 async function run<T>(
   executor: Executor,
   safety: Safety,
-  signal: AbortSignal,
+  deadline: Deadline,
   work: (session: Session) => Promise<T>,
   dropOnError = false,
 ): Promise<T> {
-  const reserved = await executor.reserve(safety, signal, work, dropOnError);
+  const reserved = await executor.reserve(safety, deadline, work, dropOnError);
   reserved.release();
   return reserved.value;
 }
@@ -111,15 +111,14 @@ export async function runExec(
   const values = bind(text, params);
   const deadline = Deadline.start(options, executor.timeoutMs);
   try {
-    const signal = deadline.signal;
     const result = await run(
       executor,
       safetyOf(text, false),
-      signal,
+      deadline,
       (session) =>
         text.prepared
-          ? session.execPrepared(text.sql, values, signal)
-          : session.exec(text.sql, values, signal),
+          ? session.execPrepared(text.sql, values, deadline)
+          : session.exec(text.sql, values, deadline),
       controlsTransactions(text.scanned),
     );
     return toRunResult(result, executor.bigints);
@@ -132,11 +131,11 @@ function startStream(
   session: Session,
   text: SqlText,
   values: Param[],
-  signal: AbortSignal,
+  deadline: Deadline,
 ): Promise<RowStream> {
   return text.prepared
-    ? session.queryPrepared(text.sql, values, signal)
-    : session.query(text.sql, values, signal);
+    ? session.queryPrepared(text.sql, values, deadline)
+    : session.query(text.sql, values, deadline);
 }
 
 /** All rows of the first statement, read in full before returning. */
@@ -152,13 +151,12 @@ export async function runQuery(
   const mode = options?.rowMode ?? "object";
   const deadline = Deadline.start(options, executor.timeoutMs);
   try {
-    const signal = deadline.signal;
     // The whole read is one attempt: a read that fails half-way can start again from scratch.
-    return await run(executor, safetyOf(text, true), signal, async (session) => {
-      const stream = await startStream(session, text, values, signal);
+    return await run(executor, safetyOf(text, true), deadline, async (session) => {
+      const stream = await startStream(session, text, values, deadline);
       const rows: unknown[] = [];
       collectRows(stream.batch, mode, rows);
-      while (await stream.next(signal)) collectRows(stream.batch, mode, rows);
+      while (await stream.next(deadline)) collectRows(stream.batch, mode, rows);
       return { columns: stream.columns, rows };
     });
   } finally {
@@ -179,13 +177,12 @@ export async function runGet(
   const mode = options?.rowMode ?? "object";
   const deadline = Deadline.start(options, executor.timeoutMs);
   try {
-    const signal = deadline.signal;
-    return await run(executor, safetyOf(text, true), signal, async (session) => {
-      const stream = await startStream(session, text, values, signal);
+    return await run(executor, safetyOf(text, true), deadline, async (session) => {
+      const stream = await startStream(session, text, values, deadline);
       // A PART message always carries a row, so an empty first batch means an empty result.
       const rows: unknown[] = [];
       collectRows(stream.batch, mode, rows);
-      await stream.close(signal);
+      await stream.close(deadline);
       return rows[0];
     });
   } finally {
@@ -211,9 +208,8 @@ export async function* runIterate(
   let deadline = Deadline.start(options, executor.timeoutMs);
   let reserved: Reserved<RowStream>;
   try {
-    const signal = deadline.signal;
-    reserved = await executor.reserve(safetyOf(text, true), signal, (session) =>
-      startStream(session, text, values, signal),
+    reserved = await executor.reserve(safetyOf(text, true), deadline, (session) =>
+      startStream(session, text, values, deadline),
     );
   } finally {
     deadline.dispose();
@@ -227,7 +223,7 @@ export async function* runIterate(
       if (stream.finished) return;
       deadline = Deadline.start(options, executor.timeoutMs);
       try {
-        if (!(await stream.next(deadline.signal))) return;
+        if (!(await stream.next(deadline))) return;
       } finally {
         deadline.dispose();
       }
@@ -236,7 +232,7 @@ export async function* runIterate(
     if (!stream.finished) {
       deadline = Deadline.start(options, executor.timeoutMs);
       try {
-        await stream.close(deadline.signal);
+        await stream.close(deadline);
       } finally {
         deadline.dispose();
       }

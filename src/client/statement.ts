@@ -94,7 +94,7 @@ export class Statement {
     this.#closed = true;
     const deadline = Deadline.start(options, this.#executor.timeoutMs);
     try {
-      await this.#executor.finalize(this.sql, deadline.signal);
+      await this.#executor.finalize(this.sql, deadline);
     } finally {
       deadline.dispose();
     }

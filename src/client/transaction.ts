@@ -47,7 +47,7 @@ export class TransactionExecutor implements Executor {
 
   async reserve<T>(
     _safety: Safety,
-    _signal: AbortSignal,
+    _deadline: Deadline,
     work: (session: Session) => Promise<T>,
   ): Promise<Reserved<T>> {
     this.#checkUsable();
@@ -73,17 +73,18 @@ export class TransactionExecutor implements Executor {
     }
   }
 
-  async finalize(sql: string, signal: AbortSignal): Promise<void> {
-    if (this.#state === "active" && !this.session.broken) await this.session.finalize(sql, signal);
+  async finalize(sql: string, deadline: Deadline): Promise<void> {
+    if (this.#state === "active" && !this.session.broken)
+      await this.session.finalize(sql, deadline);
   }
 
   /** COMMIT; a lost leader or connection becomes TransactionLostError with the right outcome. */
-  async commit(signal: AbortSignal): Promise<void> {
+  async commit(deadline: Deadline): Promise<void> {
     this.#checkUsable();
     this.#state = "finished";
     try {
-      await this.session.closeStreams(signal);
-      await this.session.exec("COMMIT", [], signal);
+      await this.session.closeStreams(deadline);
+      await this.session.exec("COMMIT", [], deadline);
     } catch (error) {
       const unknown =
         error instanceof LeadershipLostError ||
@@ -98,13 +99,13 @@ export class TransactionExecutor implements Executor {
         throw new TransactionLostError("rolled-back", { cause: error });
       }
       // An SQL error (a deferred constraint, a busy database): the transaction is still open.
-      await this.rollback(signal, true);
+      await this.rollback(deadline, true);
       throw error;
     }
   }
 
   /** ROLLBACK; if it cannot be sent, the session is closed, which rolls back on the server. */
-  async rollback(signal: AbortSignal, afterCommit = false): Promise<void> {
+  async rollback(deadline: Deadline, afterCommit = false): Promise<void> {
     if (this.#state === "finished" && !afterCommit) return;
     const wasLost = this.#state === "lost";
     this.#state = "finished";
@@ -113,8 +114,8 @@ export class TransactionExecutor implements Executor {
       return;
     }
     try {
-      await this.session.closeStreams(signal);
-      await this.session.exec("ROLLBACK", [], signal);
+      await this.session.closeStreams(deadline);
+      await this.session.exec("ROLLBACK", [], deadline);
     } catch {
       this.session.close();
     }
@@ -153,7 +154,7 @@ export async function runTransaction<T>(
   } catch (error) {
     const deadline = Deadline.start(options, timeoutMs);
     try {
-      await executor.rollback(deadline.signal);
+      await executor.rollback(deadline);
     } finally {
       deadline.dispose();
     }
@@ -161,7 +162,7 @@ export async function runTransaction<T>(
   }
   const deadline = Deadline.start(options, timeoutMs);
   try {
-    await executor.commit(deadline.signal);
+    await executor.commit(deadline);
   } finally {
     deadline.dispose();
   }

@@ -15,8 +15,8 @@ import {
 } from "../../src/wire/index.js";
 import { FakeNode } from "./fake-server.js";
 
-function signal(timeoutMs = 5000): AbortSignal {
-  return new Deadline(undefined, timeoutMs).signal;
+function signal(timeoutMs = 5000): Deadline {
+  return new Deadline(undefined, timeoutMs);
 }
 
 test("the first request goes out right after the handshake word", { timeout: 20_000 }, async () => {
@@ -122,7 +122,10 @@ test("a caller that gives up while queued leaves the connection usable", {
   try {
     const first = connection.call({ type: "weight", weight: 1n }, signal());
     const controller = new AbortController();
-    const queued = connection.call({ type: "weight", weight: 2n }, controller.signal);
+    const queued = connection.call(
+      { type: "weight", weight: 2n },
+      new Deadline(controller.signal, 5000),
+    );
     controller.abort(new Error("no longer needed"));
     await assert.rejects(queued, /no longer needed/);
     assert.deepEqual(await first, { type: "empty" });
@@ -178,7 +181,7 @@ test("dial refuses an unreachable address with ConnectionError (not sent)", {
   const node = await FakeNode.start();
   const address = node.address;
   await node.close();
-  const error = await dialTcp(address, signal()).catch((e) => e);
+  const error = await dialTcp(address, signal().signal).catch((e) => e);
   assert.ok(error instanceof ConnectionError, String(error));
   assert.equal(error.requestSent, false);
 });
@@ -224,7 +227,7 @@ test("too many callers queued on one connection are refused", { timeout: 20_000 
   const connection = await Connection.open(node.address, dialTcp, signal());
   try {
     // One caller holds the connection and 1024 wait: the next one is refused.
-    const never = new AbortController().signal;
+    const never = new Deadline(undefined, Number.POSITIVE_INFINITY);
     const pending = Array.from({ length: 1026 }, () =>
       connection.call({ type: "leader" }, never).catch((e) => e),
     );

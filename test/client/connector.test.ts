@@ -9,10 +9,10 @@ import { MemoryNodeStore } from "../../src/client/node-store.js";
 import { Role } from "../../src/wire/index.js";
 import { FakeCluster, FakeNode, gate } from "./fake-server.js";
 
-async function withDeadline<T>(timeoutMs: number, fn: (signal: AbortSignal) => Promise<T>) {
+async function withDeadline<T>(timeoutMs: number, fn: (deadline: Deadline) => Promise<T>) {
   const deadline = new Deadline(undefined, timeoutMs);
   try {
-    return await fn(deadline.signal);
+    return await fn(deadline);
   } finally {
     deadline.dispose();
   }
@@ -227,7 +227,10 @@ test("a caller's abort rejects with the caller's reason", { timeout: 20_000 }, a
   const reason = new Error("stop");
   setTimeout(() => controller.abort(reason), 50);
   try {
-    await assert.rejects(connector.connect(controller.signal), (error) => error === reason);
+    await assert.rejects(
+      connector.connect(new Deadline(controller.signal, 10_000)),
+      (error) => error === reason,
+    );
   } finally {
     await cluster.close();
   }
