@@ -75,6 +75,7 @@ export interface RaftNodeEvents {
 }
 
 const MAX_READY_ROUNDS_PER_TURN = 64;
+const MAX_LEARNED_ADDRESSES = 1024;
 
 export class RaftNode {
   readonly #options: Required<Omit<RaftNodeOptions, "bootstrap" | "dial">> &
@@ -281,7 +282,12 @@ export class RaftNode {
       socket.destroy();
       return;
     }
+    this.#learnedAddresses.delete(peerId);
     this.#learnedAddresses.set(peerId, peerAddress);
+    // Bounded: only the most recently connected peers are remembered.
+    if (this.#learnedAddresses.size > MAX_LEARNED_ADDRESSES) {
+      this.#learnedAddresses.delete(this.#learnedAddresses.keys().next().value as NodeId);
+    }
     this.#transport.accept(socket, peerId, peerAddress, leftover);
   }
 

@@ -214,10 +214,14 @@ export class DiskStorage implements RaftStorage {
         new StorageStateError(`snapshot at ${snapshot.meta.index} is past the log`),
       );
     }
-    // The snapshot files are written beside the log, not in its queue: appends go on meanwhile
-    // (the open segment is not finalized, unlike libraft; it is pruned once it rolls). Only
-    // the pruning of old segments is queued.
-    const stored = this.#snapshotChain.then(() => this.#storeSnapshot(snapshot));
+    // First, in the queue, close the open segment (as libraft does): an open segment's first
+    // index is not on disk, and a loader that finds a snapshot and no closed segment before the
+    // open ones takes it to start right after the snapshot. Then the snapshot files are written
+    // beside the log while appends go on in a new segment; only the pruning is queued again.
+    const closed = this.#enqueueTask(() => this.#barrier());
+    const stored = Promise.all([closed, this.#snapshotChain]).then(() =>
+      this.#storeSnapshot(snapshot),
+    );
     this.#snapshotChain = stored.catch((error: Error) => this.#fail(error));
     return stored.then(() =>
       this.#enqueueTask(async () => {

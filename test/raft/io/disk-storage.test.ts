@@ -365,3 +365,21 @@ test("a missing closed segment right after the snapshot is reported, not papered
     truncateSync(join(dir, "0000000000000001-0000000000000010"), 0);
     await assert.rejects(loaded(dir, { autoRecovery: false }), CorruptDataError);
   }));
+
+test("a snapshot over entries still in the open segment, then a crash, loads with the right indexes", () =>
+  withTempDir(async (dir) => {
+    // No closed segment at all (a node that joined empty), everything in open-1.
+    const live = join(dir, "live");
+    const storage = new DiskStorage(live, { segmentSizeBytes: SEGMENT_BYTES });
+    await storage.load();
+    await storage.append(entries(1, 100));
+    await storage.putSnapshot(snapshot(90, 1), 5);
+    await storage.append(entries(101, 110));
+    const crashed = join(dir, "crashed");
+    cpSync(live, crashed, { recursive: true });
+    await storage.close();
+    const state = await loaded(crashed);
+    assert.equal(state.snapshot?.meta.index, 90);
+    assert.ok(state.startIndex <= 86);
+    assert.deepEqual(plain(state.entries), plain(entries(state.startIndex, 110)));
+  }));
