@@ -18,7 +18,10 @@ import { ConnectionError, DqliteError, failureError } from "./errors.js";
 
 /** Callers queued for one connection beyond this are refused rather than piled up. */
 const MAX_LOCK_WAITERS = 1024;
-/** Unread bytes above which the socket is paused until the reader catches up. */
+/**
+ * Unread bytes above which the socket is paused while nobody waits for a message (a result the
+ * caller iterates slowly). A reader waiting for a message bigger than this resumes it.
+ */
 const PAUSE_ABOVE_BYTES = 1 << 20;
 
 export interface ConnectionOptions {
@@ -182,6 +185,8 @@ export class Connection {
     }
     if (frame !== undefined) return Promise.resolve(frame);
     if (this.#failure !== undefined) return Promise.reject(this.#sentError());
+    // The message is not complete: its bytes must flow in, whatever is buffered already.
+    this.#resume();
     return new Promise<Frame>((resolve, reject) => {
       const stop = deadline.watch((why) => {
         this.#reader = undefined;
@@ -219,10 +224,7 @@ export class Connection {
       this.#fail(`bad message from the server: ${(error as Error).message}`, { cause: error });
       throw error;
     }
-    if (frame !== undefined && this.#paused && this.#decoder.bufferedBytes < PAUSE_ABOVE_BYTES) {
-      this.#paused = false;
-      this.#stream.resume();
-    }
+    if (frame !== undefined && this.#decoder.bufferedBytes < PAUSE_ABOVE_BYTES) this.#resume();
     return frame;
   }
 
@@ -241,11 +243,21 @@ export class Connection {
         reader.resolve(frame);
       }
     }
-    if (!this.#paused && this.#decoder.bufferedBytes >= PAUSE_ABOVE_BYTES) {
+    if (
+      this.#reader === undefined &&
+      !this.#paused &&
+      this.#decoder.bufferedBytes >= PAUSE_ABOVE_BYTES
+    ) {
       this.#paused = true;
       this.#stream.pause();
     }
   };
+
+  #resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#stream.resume();
+  }
 
   #fail(message: string, options?: ErrorOptions): void {
     if (this.#failure !== undefined) return;

@@ -225,3 +225,39 @@ test("a read whose connection drops before the first rows is retried", {
     assert.equal(cluster.nodes[0].requestsOf("querySql").length, 2);
   });
 });
+
+test("a message bigger than the read-ahead bound still arrives whole", {
+  timeout: 20_000,
+}, async () => {
+  const blob = new Uint8Array(3 * 1024 * 1024).map((_, i) => i & 0xff);
+  const sql: SqlHandler = (request, connection) =>
+    request.type === "querySql"
+      ? rowsMessage(["b"], [[blob]], false)
+      : defaultSql(request, connection);
+  await withDb(sql, async (_cluster, db) => {
+    const row = await db.get<{ b: Uint8Array }>("SELECT b FROM t");
+    assert.equal(row?.b.length, blob.length);
+    assert.deepEqual(row?.b.subarray(0, 300), blob.subarray(0, 300));
+  });
+});
+
+test("a slow reader of a long result gets every row in order", { timeout: 30_000 }, async () => {
+  // 8 MiB of Rows messages written at once: the client stops reading ahead and catches up.
+  const messages = Array.from({ length: 512 }, (_, i) =>
+    rowsMessage(
+      ["n", "pad"],
+      Array.from({ length: 4 }, (_, k) => [i * 4 + k, "x".repeat(4000)]),
+      i < 511,
+    ),
+  );
+  const sql: SqlHandler = (request, connection) =>
+    request.type === "querySql" ? messages : defaultSql(request, connection);
+  await withDb(sql, async (_cluster, db) => {
+    let expected = 0;
+    for await (const row of db.iterate<{ n: number }>("SELECT n, pad FROM t")) {
+      assert.equal(row.n, expected++);
+      if (expected % 256 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.equal(expected, 2048);
+  });
+});
