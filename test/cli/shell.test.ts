@@ -95,7 +95,9 @@ test("an SQL line runs as BEGIN, QuerySQL, COMMIT and prints a header and aligne
   );
   assert.equal(output, "id\tname\t\n1\talice\t\n22\tbob\t");
   assert.deepEqual(
-    requests.map((r) => (r.type === "interrupt" ? r.type : `${r.type} ${r.sql}`)),
+    requests.map((r) =>
+      r.type === "execSql" || r.type === "querySql" ? `${r.type} ${r.sql}` : r.type,
+    ),
     ["execSql BEGIN", "querySql SELECT * FROM t", "execSql COMMIT"],
   );
 });
