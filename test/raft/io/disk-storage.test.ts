@@ -383,3 +383,41 @@ test("a snapshot over entries still in the open segment, then a crash, loads wit
     assert.ok(state.startIndex <= 86);
     assert.deepEqual(plain(state.entries), plain(entries(state.startIndex, 110)));
   }));
+
+test("a damaged snapshot (.meta checksum, LZ4 content) is a CorruptDataError naming the file", () =>
+  withTempDir(async (dir) => {
+    const storage = new DiskStorage(dir, {
+      segmentSizeBytes: SEGMENT_BYTES,
+      compressSnapshots: true,
+    });
+    await storage.load();
+    await storage.append(entries(1, 10));
+    await storage.putSnapshot(snapshot(10, 1, 50_000), 100);
+    await storage.close();
+    const meta = readdirSync(dir).find((n) => n.endsWith(".meta"))!;
+    const data = meta.slice(0, -".meta".length);
+    const damage = (name: string, at: number) => {
+      const bytes = readFileSync(join(dir, name));
+      const saved = Buffer.from(bytes);
+      bytes[at] ^= 0x40;
+      writeFileSync(join(dir, name), bytes);
+      return () => writeFileSync(join(dir, name), saved);
+    };
+    let restore = damage(meta, 40);
+    await assert.rejects(loaded(dir), (error: unknown) => {
+      assert.ok(error instanceof CorruptDataError);
+      assert.equal(error.file, join(dir, meta));
+      assert.match(error.message, /checksum mismatch/);
+      return true;
+    });
+    restore();
+    restore = damage(data, statSync(join(dir, data)).size - 20);
+    await assert.rejects(loaded(dir), (error: unknown) => {
+      assert.ok(error instanceof CorruptDataError);
+      assert.equal(error.file, join(dir, data));
+      assert.match(error.message, /LZ4/);
+      return true;
+    });
+    restore();
+    assert.equal((await loaded(dir)).snapshot?.meta.index, 10);
+  }));
