@@ -35,7 +35,7 @@ export function becomeLeader(node: NodeState): void {
   // raft 0.15 appends nothing here and dqlite 1.11 runs a barrier before serving instead; the
   // no-op (a BARRIER entry, valid for 0.15 followers) commits older entries and configurations
   // at once, which keeps membership changes live after an election.
-  appendLocal(node, EntryType.Barrier, new Uint8Array(8));
+  if (node.options.barrierOnElection) appendLocal(node, EntryType.Barrier, new Uint8Array(8));
 }
 
 /** Keeps one progress per other server of the current configuration. */
@@ -186,9 +186,10 @@ export function handleAppendEntriesResult(
   const updated = p.maybeUpdate(index);
   if (p.state === ProgressState.Snapshot) {
     if (p.matchIndex >= p.snapshotIndex) p.toProbe();
-  } else if (p.state === ProgressState.Probe) {
-    if (updated || confirmsProbe) p.toPipeline();
-    else p.probeSent = false;
+  } else if (p.state === ProgressState.Probe && (updated || confirmsProbe)) {
+    // A stale success does not answer the probe out there: resending on it would let
+    // duplicated replies multiply probes without bound.
+    p.toPipeline();
   }
   if (updated) {
     onMatch(result.from);

@@ -27,6 +27,11 @@ export interface RaftOptions {
   installSnapshotTimeoutMs?: number;
   /** Run a pre-vote round before each election (dqlite turns it on). Default true. */
   preVote?: boolean;
+  /**
+   * A new leader appends a BARRIER entry so entries of earlier terms commit at once (libraft
+   * 0.18+; 0.15 does not, dqlite 1.11 barriers before serving instead). Default true.
+   */
+  barrierOnElection?: boolean;
   /** Catch-up rounds allowed before a promotion to voter is abandoned. Default 100. */
   maxCatchUpRounds?: number;
   /** A catch-up round longer than this abandons the promotion. Default 50000. */
@@ -54,6 +59,7 @@ export function resolveOptions(options: RaftOptions): ResolvedOptions {
     heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 500,
     installSnapshotTimeoutMs: options.installSnapshotTimeoutMs ?? 30000,
     preVote: options.preVote ?? true,
+    barrierOnElection: options.barrierOnElection ?? true,
     maxCatchUpRounds: options.maxCatchUpRounds ?? 100,
     maxCatchUpRoundDurationMs: options.maxCatchUpRoundDurationMs ?? 50000,
     snapshotTrailing: options.snapshotTrailing ?? 8192,

@@ -50,6 +50,7 @@ export function runChaos(options: ChaosOptions): ChaosResult {
     voters,
     spareIds: voters < 3 ? shape.int(2, 4) : shape.int(0, 3),
     preVote: shape.chance(0.8),
+    barrierOnElection: shape.chance(0.7),
     snapshotThreshold: shape.pick([8, 16, 64, 256]),
     snapshotTrailing: shape.pick([0, 2, 4, 32]),
     maxInflightMessages: shape.pick([1, 4, 32]),
@@ -77,12 +78,29 @@ function runFaults(cluster: SimCluster, faultMs: number): void {
   const prng = cluster.prng;
   const end = cluster.now + faultMs;
   let nextFault = cluster.now + prng.int(100, 800);
+  // Some new leaders die young: after a few messages, with entries of older terms half spread.
+  // That is what it takes for an old-term entry to sit on a majority while a rival branch can
+  // still win (raft's figure 8).
+  const killNewLeaders = prng.chance(0.3);
+  cluster.onLeader = (id) => {
+    if (killNewLeaders && cluster.now < end && prng.chance(0.5)) {
+      const restartAfter = prng.int(0, 300);
+      cluster.at(cluster.now + prng.int(0, 30), () => {
+        cluster.crash(id);
+        cluster.at(cluster.now + restartAfter, () => cluster.start(id));
+      });
+    }
+  };
+  // Load comes in bursts and lulls: lulls leave leaders with only older terms' entries to
+  // replicate, which is where commit-by-counting mistakes (raft's figure 8) show.
+  let proposeChance = 0.7;
   while (cluster.now < end) {
     cluster.runFor(prng.int(1, 40));
-    if (prng.chance(0.7)) cluster.propose();
+    if (prng.chance(proposeChance)) cluster.propose();
     if (cluster.now >= nextFault) {
       fault(cluster);
       nextFault = cluster.now + prng.int(20, 600);
+      if (prng.chance(0.2)) proposeChance = prng.pick([0, 0, 0.05, 0.3, 0.9]);
     }
   }
 }

@@ -28,6 +28,7 @@ export interface SimClusterOptions {
   electionTimeoutMs?: number;
   heartbeatTimeoutMs?: number;
   preVote?: boolean;
+  barrierOnElection?: boolean;
   /** Take an FSM snapshot every this many applied entries. */
   snapshotThreshold?: number;
   snapshotTrailing?: number;
@@ -70,6 +71,8 @@ export class SimCluster {
     events: 0,
     messages: 0,
   };
+  /** Called when a node becomes leader (the chaos runner uses it to crash new leaders). */
+  onLeader: ((id: NodeId) => void) | undefined;
   /** Everything committed and applied somewhere, by index (for tests). */
   readonly appliedCommands = new Map<number, Uint8Array>();
 
@@ -79,6 +82,7 @@ export class SimCluster {
       electionTimeoutMs: 1000,
       heartbeatTimeoutMs: 100,
       preVote: true,
+      barrierOnElection: true,
       snapshotThreshold: 64,
       snapshotTrailing: 32,
       maxInflightMessages: 32,
@@ -154,6 +158,7 @@ export class SimCluster {
       electionTimeoutMs: this.options.electionTimeoutMs,
       heartbeatTimeoutMs: this.options.heartbeatTimeoutMs,
       preVote: this.options.preVote,
+      barrierOnElection: this.options.barrierOnElection,
       snapshotTrailing: this.options.snapshotTrailing,
       maxInflightMessages: this.options.maxInflightMessages,
       maxAppendBytes: this.options.maxAppendBytes,
@@ -274,7 +279,10 @@ export class SimCluster {
         `n${id} ${ready.soft.state} term ${ready.soft.term} leader ${ready.soft.leaderId}`,
       );
       this.checker.onSoftState(id, ready.soft, raft);
-      if (ready.soft.state === "leader") this.stats.leaderChanges++;
+      if (ready.soft.state === "leader") {
+        this.stats.leaderChanges++;
+        this.onLeader?.(id);
+      }
     }
     if (ready.hardState !== undefined) node.disk.setHardState(ready.hardState);
     if (ready.snapshot !== undefined) {
