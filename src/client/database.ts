@@ -1,9 +1,10 @@
 // The SQL API's entry point: `connect` opens a database by name on a cluster and returns a handle
 // backed by a small pool of leader connections. Statements that fail because the leader changed
 // run again on the new leader when that cannot apply them twice (see retry-policy.ts).
+import { ErrorCode } from "../wire/index.js";
 import { Connector, type ConnectorOptions, toNodeStore } from "./connector.js";
-import { type CallOptions, checkTimeoutMs, Deadline } from "./deadline.js";
-import { ConnectionError, NotLeaderError, SqliteError } from "./errors.js";
+import { type CallOptions, checkTimeoutMs, Deadline, sleep } from "./deadline.js";
+import { ConnectionError, LeadershipLostError, NotLeaderError, SqliteError } from "./errors.js";
 import type { NodeStore } from "./node-store.js";
 import { SessionPool } from "./pool.js";
 import { Queryable } from "./queryable.js";
@@ -25,6 +26,12 @@ export interface ConnectOptions extends ConnectorOptions {
   maxConnections?: number;
   /** Default time limit of every operation, leader search included (default 30000). */
   timeoutMs?: number;
+  /**
+   * How long a single statement (or a transaction's BEGIN) refused with SQLITE_BUSY is tried
+   * again, like SQLite's busy timeout (default 5000; 0 = never). dqlite 1.11 refuses a second
+   * writer at once instead of queueing it.
+   */
+  busyTimeoutMs?: number;
   /** Aborts `connect` itself. */
   signal?: AbortSignal;
 }
@@ -37,6 +44,17 @@ export interface TransactionOptions extends CallOptions {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_CONNECTIONS = 10;
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+function isBusy(error: unknown): boolean {
+  return error instanceof SqliteError && error.primaryCode === ErrorCode.Busy;
+}
+
+// 1, 2, 4 ... 32 ms, with jitter so that waiting writers do not retry in step.
+function busyDelayMs(waits: number): number {
+  const base = Math.min(32, 2 ** waits);
+  return base / 2 + Math.random() * (base / 2);
+}
 
 /** Opens `database` on the cluster's leader and returns a handle for SQL. */
 export async function connect(options: ConnectOptions): Promise<Database> {
@@ -62,7 +80,11 @@ export async function connect(options: ConnectOptions): Promise<Database> {
       }
     },
   );
-  const executor = new PoolExecutor(pool, connector, timeoutMs, bigints);
+  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+  if (typeof busyTimeoutMs !== "number" || !(busyTimeoutMs >= 0)) {
+    throw new RangeError(`busyTimeoutMs must be >= 0, got ${busyTimeoutMs}`);
+  }
+  const executor = new PoolExecutor(pool, connector, timeoutMs, bigints, busyTimeoutMs);
   // One connection now, so that an unreachable cluster shows at once.
   const deadline = new Deadline(options.signal, timeoutMs);
   try {
@@ -133,13 +155,21 @@ class PoolExecutor implements Executor {
   readonly pool: SessionPool;
   readonly timeoutMs: number;
   readonly bigints: boolean;
+  readonly busyTimeoutMs: number;
   readonly #connector: Connector;
 
-  constructor(pool: SessionPool, connector: Connector, timeoutMs: number, bigints: boolean) {
+  constructor(
+    pool: SessionPool,
+    connector: Connector,
+    timeoutMs: number,
+    bigints: boolean,
+    busyTimeoutMs: number,
+  ) {
     this.pool = pool;
     this.#connector = connector;
     this.timeoutMs = timeoutMs;
     this.bigints = bigints;
+    this.busyTimeoutMs = busyTimeoutMs;
   }
 
   async reserve<T>(
@@ -148,6 +178,8 @@ class PoolExecutor implements Executor {
     work: (session: Session) => Promise<T>,
     dropOnError = false,
   ): Promise<Reserved<T>> {
+    let busySince: number | undefined;
+    let busyWaits = 0;
     for (let attempt = 1; ; attempt++) {
       let session: Session;
       try {
@@ -166,6 +198,16 @@ class PoolExecutor implements Executor {
         return { value, session, release: () => this.pool.release(session) };
       } catch (error) {
         this.#afterFailure(session, error, dropOnError);
+        if (isBusy(error) && safety !== "script") {
+          // Another connection holds the write lock (dqlite 1.11 does not queue writers): the
+          // statement did nothing, so wait a little and try again, like SQLite's busy timeout.
+          busySince ??= performance.now();
+          const leftMs = this.busyTimeoutMs - (performance.now() - busySince);
+          if (leftMs <= 0) throw error;
+          await sleep(Math.min(busyDelayMs(busyWaits++), leftMs), deadline);
+          attempt--;
+          continue;
+        }
         if (!mayRetry(error, safety) || attempt >= MAX_STATEMENT_ATTEMPTS || deadline.aborted) {
           throw error;
         }
@@ -174,7 +216,7 @@ class PoolExecutor implements Executor {
   }
 
   #afterFailure(session: Session, error: unknown, dropOnError: boolean): void {
-    if (error instanceof SqliteError && isLeaderChange(error)) {
+    if (error instanceof NotLeaderError || error instanceof LeadershipLostError) {
       // The node stopped leading: its other idle sessions are as stale as this one.
       const address = session.connection.address;
       this.pool.discard(session);

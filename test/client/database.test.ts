@@ -26,7 +26,7 @@ async function withCluster(
   count: number,
   sql: SqlHandler,
   fn: (cluster: FakeCluster, db: Database) => Promise<void>,
-  options: { maxConnections?: number; timeoutMs?: number } = {},
+  options: { maxConnections?: number; timeoutMs?: number; busyTimeoutMs?: number } = {},
 ): Promise<void> {
   const cluster = await FakeCluster.start(count, { leader: 0, sql });
   const db = await connect({ cluster: cluster.addresses, database: "test", ...options });
@@ -521,4 +521,85 @@ test("not-leader in the Open of a new connection is retried", { timeout: 20_000 
     await db.close();
     await cluster.close();
   }
+});
+
+test("a statement refused with SQLITE_BUSY is tried again within busyTimeoutMs", {
+  timeout: 20_000,
+}, async () => {
+  let busy = 3;
+  const sql: SqlHandler = (request, connection) =>
+    request.type === "execSql" &&
+    request.sql !== "BEGIN; INSERT INTO t VALUES (1); COMMIT" &&
+    busy-- > 0
+      ? { type: "failure", code: 5, message: "database is locked" }
+      : defaultSql(request, connection);
+  await withCluster(1, sql, async (cluster, db) => {
+    await db.exec("INSERT INTO t VALUES (1)");
+    assert.equal(cluster.nodes[0].requestsOf("execSql").length, 4);
+  });
+  // A script may have committed its first statements: BUSY surfaces at once.
+  const always: SqlHandler = (request, connection) =>
+    request.type === "execSql"
+      ? { type: "failure", code: 5, message: "database is locked" }
+      : defaultSql(request, connection);
+  await withCluster(
+    1,
+    always,
+    async (cluster, db) => {
+      const error = await db
+        .exec("INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)")
+        .catch((e) => e);
+      assert.ok(error instanceof SqliteError && error.code === 5, String(error));
+      assert.equal(cluster.nodes[0].requestsOf("execSql").length, 1);
+      // A single statement gives up once the busy timeout has passed.
+      const started = performance.now();
+      await assert.rejects(db.exec("INSERT INTO t VALUES (1)"), SqliteError);
+      assert.ok(performance.now() - started >= 50, "it kept trying for busyTimeoutMs");
+      assert.ok(cluster.nodes[0].requestsOf("execSql").length > 3);
+    },
+    { busyTimeoutMs: 50 },
+  );
+  await withCluster(
+    1,
+    always,
+    async (cluster, db) => {
+      await assert.rejects(db.exec("INSERT INTO t VALUES (1)"), SqliteError);
+      assert.equal(cluster.nodes[0].requestsOf("execSql").length, 1, "busyTimeoutMs 0 never waits");
+    },
+    { busyTimeoutMs: 0 },
+  );
+});
+
+test("BEGIN IMMEDIATE refused with SQLITE_BUSY is tried again; statements inside are not", {
+  timeout: 20_000,
+}, async () => {
+  let busy = 2;
+  const sql: SqlHandler = (request, connection) => {
+    if (request.type !== "execSql") return defaultSql(request, connection);
+    if (request.sql === "BEGIN IMMEDIATE" && busy-- > 0)
+      return { type: "failure", code: 5, message: "database is locked" };
+    if (request.sql.startsWith("UPDATE"))
+      return { type: "failure", code: 5, message: "database is locked" };
+    return defaultSql(request, connection);
+  };
+  await withCluster(1, sql, async (cluster, db) => {
+    await db.transaction(
+      async (tx) => {
+        await tx.exec("INSERT INTO t VALUES (1)");
+        await assert.rejects(tx.exec("UPDATE t SET a = 2"), SqliteError);
+      },
+      { mode: "immediate" },
+    );
+    assert.deepEqual(
+      cluster.nodes[0].requestsOf("execSql").map((r) => r.sql),
+      [
+        "BEGIN IMMEDIATE",
+        "BEGIN IMMEDIATE",
+        "BEGIN IMMEDIATE",
+        "INSERT INTO t VALUES (1)",
+        "UPDATE t SET a = 2",
+        "COMMIT",
+      ],
+    );
+  });
 });

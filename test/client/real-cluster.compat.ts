@@ -205,6 +205,30 @@ test("every value type comes back as the JavaScript value it stands for", async 
   }
 });
 
+test("concurrent writers on several connections all succeed (busy retries)", async () => {
+  await db.exec("CREATE TABLE concurrent (n INTEGER)");
+  // dqlite 1.11 refuses a second writer with SQLITE_BUSY instead of queueing it.
+  await Promise.all(
+    Array.from({ length: 60 }, (_, n) => db.exec("INSERT INTO concurrent VALUES (?)", [n])),
+  );
+  assert.deepEqual(await db.get("SELECT count(*) AS n, sum(n) AS total FROM concurrent"), {
+    n: 60,
+    total: (59 * 60) / 2,
+  });
+  await Promise.all(
+    Array.from({ length: 8 }, (_, k) =>
+      db.transaction(
+        async (tx) => {
+          await tx.exec("INSERT INTO concurrent VALUES (?)", [100 + k]);
+          await tx.exec("INSERT INTO concurrent VALUES (?)", [200 + k]);
+        },
+        { mode: "immediate" },
+      ),
+    ),
+  );
+  assert.deepEqual(await db.get("SELECT count(*) AS n FROM concurrent"), { n: 76 });
+});
+
 test("SQL errors come back as SqliteError with the extended code", async () => {
   const syntax = await db.exec("SELEC 1").catch((e) => e);
   assert.ok(syntax instanceof SqliteError);
@@ -249,6 +273,25 @@ test("admin calls: leader, cluster, describe, weight, dump", async () => {
     } finally {
       follower.close();
     }
+  } finally {
+    leader.close();
+  }
+});
+
+test("admin calls: add a spare, see it in the cluster, remove it", async () => {
+  const leader = await Client.findLeader(addresses);
+  try {
+    // A spare neither votes nor replicates, so an address where nothing listens is fine.
+    await leader.add({ id: 4242n, address: "127.0.0.1:1", role: "spare" });
+    const spare = (await leader.cluster()).find((m) => m.id === 4242n);
+    assert.deepEqual(spare, { id: 4242n, address: "127.0.0.1:1", role: Role.Spare });
+    const duplicate = await leader
+      .add({ id: 4242n, address: "127.0.0.1:2", role: "spare" })
+      .catch((e) => e);
+    assert.ok(duplicate instanceof SqliteError);
+    assert.equal(duplicate.message, "server ID already in use");
+    await leader.remove(4242n);
+    assert.equal((await leader.cluster()).length, 3);
   } finally {
     leader.close();
   }
