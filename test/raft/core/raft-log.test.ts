@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { RaftLog } from "../../../src/raft/core/raft-log.js";
+import { type Entry, EntryType } from "../../../src/raft/core/types.js";
+
+const entry = (index: number, term: number, size = 8): Entry => ({
+  index,
+  term,
+  type: EntryType.Command,
+  data: new Uint8Array(size),
+});
+
+function logOf(terms: number[]): RaftLog {
+  const log = new RaftLog();
+  for (const [i, term] of terms.entries()) log.append(entry(i + 1, term));
+  return log;
+}
+
+test("an empty log knows nothing but index 0", () => {
+  const log = new RaftLog();
+  assert.deepEqual([log.lastIndex, log.lastTerm, log.termAt(0), log.termAt(1)], [0, 0, 0, 0]);
+});
+
+test("terms by index, truncation and appends after it", () => {
+  const log = logOf([1, 1, 2, 2, 3]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5, 6].map((i) => log.termAt(i)),
+    [1, 1, 2, 2, 3, 0],
+  );
+  log.truncate(4);
+  assert.equal(log.lastIndex, 3);
+  log.append(entry(4, 5));
+  assert.deepEqual([log.lastIndex, log.lastTerm], [4, 5]);
+  assert.throws(() => log.append(entry(6, 5)), /append 6 after 4/);
+});
+
+test("slices stop at a byte budget but always carry one entry", () => {
+  const log = logOf([1, 1, 1, 1]);
+  assert.equal(log.slice(1, 4).length, 4);
+  assert.equal(log.slice(1, 4, 2 * 24).length, 2, "24 bytes each: 8 of data, 16 of header");
+  assert.equal(log.slice(1, 4, 1).length, 1);
+  assert.equal(log.slice(3, 9).length, 2);
+});
+
+test("compaction keeps the trailing entries and the snapshot's term", () => {
+  const log = logOf([1, 1, 2, 2, 2, 3, 3, 3]);
+  log.compact(6, 2);
+  assert.deepEqual([log.snapshotIndex, log.snapshotTerm, log.firstIndex], [6, 3, 5]);
+  assert.deepEqual(
+    [4, 5, 6, 7, 8].map((i) => log.termAt(i)),
+    [0, 2, 3, 3, 3],
+  );
+  log.compact(8, 0);
+  assert.deepEqual([log.firstIndex, log.length, log.lastIndex, log.lastTerm], [9, 0, 8, 3]);
+  log.append(entry(9, 4));
+  assert.equal(log.termAt(9), 4);
+});
+
+test("a long-lived log keeps working after many compactions", () => {
+  const log = new RaftLog();
+  for (let i = 1; i <= 10_000; i++) {
+    log.append(entry(i, 1));
+    if (i % 100 === 0) log.compact(i - 10, 5);
+  }
+  assert.equal(log.lastIndex, 10_000);
+  assert.equal(log.firstIndex, 9986);
+  assert.equal(log.get(9990)?.index, 9990);
+});
+
+test("restore replaces everything by a snapshot point", () => {
+  const log = logOf([1, 1, 2]);
+  log.restore(50, 7);
+  assert.deepEqual([log.lastIndex, log.lastTerm, log.termAt(3), log.length], [50, 7, 0, 0]);
+  log.append(entry(51, 7));
+  assert.equal(log.lastIndex, 51);
+});
+
+test("entries loaded from before a snapshot sit in the log behind it", () => {
+  const log = new RaftLog(10, 2, 8);
+  for (let i = 8; i <= 12; i++) log.append(entry(i, 2));
+  assert.deepEqual(
+    [log.firstIndex, log.lastIndex, log.termAt(8), log.snapshotIndex],
+    [8, 12, 2, 10],
+  );
+});
+
+test("the snapshot and committed entries cannot be truncated", () => {
+  const log = logOf([1, 1, 1]);
+  log.compact(2, 5);
+  assert.throws(() => log.truncate(2), /at or below snapshot/);
+});
