@@ -35,22 +35,25 @@ function cpuMs(): number {
 }
 
 /**
- * Runs `fn` in rounds of about `budgetMs` of CPU time after a warm-up round; returns operations
- * per CPU millisecond of the best round.
+ * Runs each function in turn, round after round (interleaved, so a change in the machine's
+ * load hits all of them alike), each round for about `budgetMs` of CPU time, after a warm-up
+ * round. Returns each function's operations per CPU millisecond in its best round.
  */
-function measure(rounds: number, budgetMs: number, fn: (i: number) => void): number {
-  let best = 0;
-  let i = 0;
+function measure(rounds: number, budgetMs: number, fns: ((i: number) => void)[]): number[] {
+  const best = fns.map(() => 0);
+  const counters = fns.map(() => 0);
   for (let round = 0; round <= rounds; round++) {
-    const started = cpuMs();
-    let n = 0;
-    let elapsed = 0;
-    while (elapsed < budgetMs) {
-      for (let k = 0; k < 100; k++) fn(i++);
-      n += 100;
-      elapsed = cpuMs() - started;
-    }
-    if (round > 0) best = Math.max(best, n / elapsed);
+    fns.forEach((fn, f) => {
+      const started = cpuMs();
+      let n = 0;
+      let elapsed = 0;
+      while (elapsed < budgetMs) {
+        for (let k = 0; k < 50; k++) fn(counters[f]++);
+        n += 50;
+        elapsed = cpuMs() - started;
+      }
+      if (round > 0) best[f] = Math.max(best[f], n / elapsed);
+    });
   }
   return best;
 }
@@ -85,38 +88,53 @@ function fill(connection: Connection, rows: number, afterEachCommit: () => void)
 
 function insertsAndSelects(sqlite: Sqlite, short: boolean): void {
   const rows = short ? 20000 : 100000;
-  const rounds = short ? 2 : 3;
-  const budgetMs = short ? 300 : 1000;
+  const rounds = short ? 4 : 8;
+  const budgetMs = short ? 100 : 250;
+  const insertSql = "INSERT INTO t (k, v) VALUES (?, x'00112233445566778899aabbccddeeff')";
 
+  // No capture: sqlite-wasm's in-memory database through the same binding and settings.
   const plain = openMemoryConnection(sqlite);
   fill(plain, rows, () => {});
+  // Captured: the replicating VFS; each commit becomes a pending transaction, then applied.
   const vfs = new Vfs(sqlite);
   const captured = vfs.connect("bench");
-  const applyCommitted = () => vfs.takeCommitted(captured)?.database.applyPending();
-  fill(captured, rows, applyCommitted);
-
-  const plainInsert = plain.prepare(
-    "INSERT INTO t (k, v) VALUES (?, x'00112233445566778899aabbccddeeff')",
-  );
-  const capturedInsert = captured.prepare(
-    "INSERT INTO t (k, v) VALUES (?, x'00112233445566778899aabbccddeeff')",
-  );
-  const plainRate = measure(rounds, budgetMs, (i) => {
-    plainInsert.bind(1, key(rows + i));
-    plainInsert.step();
-    plainInsert.reset();
+  fill(captured, rows, () => vfs.takeCommitted(captured)?.database.applyPending());
+  // The whole local leader pipeline: FRAMES command encoded, applied by the Fsm as raft would.
+  const fsm = new Fsm(sqlite);
+  const leader = fsm.connect("bench");
+  let index = 0;
+  fill(leader, rows, () => {
+    const transaction = fsm.takeCommitted(leader);
+    if (transaction !== null) fsm.apply(++index, fsm.encode(transaction));
   });
+
+  const plainInsert = plain.prepare(insertSql);
+  const capturedInsert = captured.prepare(insertSql);
+  const leaderInsert = leader.prepare(insertSql);
   let pagesCaptured = 0;
   let transactions = 0;
-  const capturedRate = measure(rounds, budgetMs, (i) => {
-    capturedInsert.bind(1, key(rows + i));
-    capturedInsert.step();
-    capturedInsert.reset();
-    const transaction = vfs.takeCommitted(captured)!;
-    pagesCaptured += transaction.pages.length;
-    transactions++;
-    transaction.database.applyPending();
-  });
+  const [plainRate, capturedRate, pipelineRate] = measure(rounds, budgetMs, [
+    (i) => {
+      plainInsert.bind(1, key(rows + i));
+      plainInsert.step();
+      plainInsert.reset();
+    },
+    (i) => {
+      capturedInsert.bind(1, key(rows + i));
+      capturedInsert.step();
+      capturedInsert.reset();
+      const transaction = vfs.takeCommitted(captured)!;
+      pagesCaptured += transaction.pages.length;
+      transactions++;
+      transaction.database.applyPending();
+    },
+    (i) => {
+      leaderInsert.bind(1, key(rows + i));
+      leaderInsert.step();
+      leaderInsert.reset();
+      fsm.apply(++index, fsm.encode(fsm.takeCommitted(leader)!));
+    },
+  ]);
   console.log(
     `1-row insert transactions into a ${rows.toLocaleString("en-US")}-row indexed table:`,
   );
@@ -124,47 +142,30 @@ function insertsAndSelects(sqlite: Sqlite, short: boolean): void {
   console.log(
     `  captured (VFS, pending, apply)  ${rate(capturedRate * 1000, 1000)}  ${ratio(capturedRate, plainRate)} of no capture (target >= 0.3x); ${(pagesCaptured / transactions).toFixed(2)} pages per transaction`,
   );
-
-  // The whole local leader pipeline: encode the FRAMES command, apply it as raft would.
-  const fsm = new Fsm(sqlite);
-  const leader = fsm.connect("bench");
-  let index = 0;
-  fill(leader, Math.min(rows, 20000), () => {
-    const transaction = fsm.takeCommitted(leader)!;
-    fsm.apply(++index, fsm.encode(transaction));
-  });
-  const leaderInsert = leader.prepare(
-    "INSERT INTO t (k, v) VALUES (?, x'00112233445566778899aabbccddeeff')",
-  );
-  const pipelineRate = measure(rounds, budgetMs, (i) => {
-    leaderInsert.bind(1, key(rows + i));
-    leaderInsert.step();
-    leaderInsert.reset();
-    fsm.apply(++index, fsm.encode(fsm.takeCommitted(leader)!));
-  });
   console.log(
     `  captured + FRAMES encode + Fsm.apply  ${rate(pipelineRate * 1000, 1000)}  ${ratio(pipelineRate, plainRate)} of no capture`,
   );
 
-  const plainSelect = plain.prepare("SELECT k, v FROM t WHERE id = ?");
-  const capturedSelect = captured.prepare("SELECT k, v FROM t WHERE id = ?");
-  const select = (statement: typeof plainSelect) => (i: number) => {
-    statement.bind(1, 1 + ((i * 7919) % rows));
-    statement.step();
-    statement.columnText(0);
-    statement.columnBlob(1);
-    statement.reset();
+  const select = (connection: Connection) => {
+    const statement = connection.prepare("SELECT k, v FROM t WHERE id = ?");
+    return (i: number) => {
+      statement.bind(1, 1 + ((i * 7919) % rows));
+      statement.step();
+      statement.columnText(0);
+      statement.columnBlob(1);
+      statement.reset();
+    };
   };
-  const plainSelectRate = measure(rounds, budgetMs, select(plainSelect));
-  const capturedSelectRate = measure(rounds, budgetMs, select(capturedSelect));
+  const [plainSelectRate, capturedSelectRate] = measure(rounds, budgetMs, [
+    select(plain),
+    select(captured),
+  ]);
   console.log("point SELECT by primary key (each its own read transaction):");
   console.log(`  in-memory database  ${rate(plainSelectRate * 1000, 1000)}`);
   console.log(
     `  replicating VFS     ${rate(capturedSelectRate * 1000, 1000)}  ${ratio(capturedSelectRate, plainSelectRate)} of in-memory (target >= 0.8x)`,
   );
 
-  for (const statement of [plainInsert, capturedInsert, leaderInsert, plainSelect, capturedSelect])
-    statement.finalize();
   plain.close();
   captured.close();
   leader.close();

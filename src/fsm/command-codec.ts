@@ -37,6 +37,27 @@ function envelope(writer: Writer, type: number): void {
   writer.u32(0);
 }
 
+function writeU32(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value & 0xff;
+  bytes[at + 1] = (value >>> 8) & 0xff;
+  bytes[at + 2] = (value >>> 16) & 0xff;
+  bytes[at + 3] = value >>> 24;
+}
+
+const MAX_CACHED_NAMES = 1024;
+const nameCache = new Map<string, Uint8Array>();
+
+/** UTF-8 of a database name; the few names a node uses are encoded once. */
+function cachedUtf8(name: string): Uint8Array {
+  let bytes = nameCache.get(name);
+  if (bytes === undefined) {
+    bytes = utf8(name);
+    if (nameCache.size >= MAX_CACHED_NAMES) nameCache.clear();
+    nameCache.set(name, bytes);
+  }
+  return bytes;
+}
+
 /** FRAMES: the pages of one committed transaction, in order (tx_id 0, truncate 0, is_commit 1). */
 export function encodeFrames(
   filename: string,
@@ -47,26 +68,33 @@ export function encodeFrames(
   if (pageNumbers.length !== pages.length) throw new RangeError("one page image per page number");
   if (pageSizeBytes > MAX_PAGE_SIZE_FIELD)
     throw new RangeError(`page size ${pageSizeBytes} does not fit a u16`);
-  const name = utf8(filename);
+  const name = cachedUtf8(filename);
   const n = pages.length;
-  const size = ENVELOPE_BYTES + textSizeBytes(name) + 16 + 8 + 8 * n + pageSizeBytes * n;
-  const writer = new Writer(size);
-  envelope(writer, TYPE_FRAMES);
-  writer.text(name);
-  writer.u64(0); // tx_id
-  writer.u32(0); // truncate
-  writer.u8(1); // is_commit
-  writer.u8(0);
-  writer.u16(0);
-  writer.u32(n);
-  writer.u16(pageSizeBytes);
-  writer.u16(0);
-  for (const pageNumber of pageNumbers) writer.u64(pageNumber);
+  const nameBytes = textSizeBytes(name);
+  const size = ENVELOPE_BYTES + nameBytes + 16 + 8 + 8 * n + pageSizeBytes * n;
+  // Written byte by byte: this runs once per write transaction on the leader. The buffer
+  // starts zeroed, so only non-zero fields are set.
+  const bytes = new Uint8Array(size);
+  bytes[0] = FORMAT;
+  bytes[1] = TYPE_FRAMES;
+  bytes.set(name, ENVELOPE_BYTES);
+  let at = ENVELOPE_BYTES + nameBytes;
+  bytes[at + 12] = 1; // tx_id 0, truncate 0, is_commit 1
+  at += 16;
+  writeU32(bytes, at, n);
+  bytes[at + 4] = pageSizeBytes & 0xff;
+  bytes[at + 5] = pageSizeBytes >>> 8;
+  at += 8;
+  for (const pageNumber of pageNumbers) {
+    writeU32(bytes, at, pageNumber);
+    at += 8;
+  }
   for (const page of pages) {
     if (page.length !== pageSizeBytes) throw new RangeError("page image of the wrong size");
-    writer.raw(page);
+    bytes.set(page, at);
+    at += pageSizeBytes;
   }
-  return writer.bytes;
+  return bytes;
 }
 
 /** OPEN (legacy, a no-op for every dqlite since 1.0). */

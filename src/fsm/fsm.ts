@@ -34,6 +34,8 @@ export class Fsm {
   readonly vfs: Vfs;
   /** Commands encoded for our pending transactions: how we recognise our own entries. */
   readonly #commands = new WeakMap<PendingTransaction, Uint8Array>();
+  /** The same, the other way round: raft usually hands back the very buffer we proposed. */
+  readonly #proposed = new WeakMap<Uint8Array, PendingTransaction>();
   #lastAppliedIndex = 0;
 
   constructor(sqlite: Sqlite, options: VfsOptions = {}) {
@@ -68,6 +70,7 @@ export class Fsm {
       transaction.pages,
     );
     this.#commands.set(transaction, command);
+    this.#proposed.set(command, transaction);
     return command;
   }
 
@@ -93,7 +96,16 @@ export class Fsm {
   }
 
   #apply(data: Uint8Array): ApplyOutcome {
-    // Our own entry: recognised before decoding anything but the name.
+    // Our own entry: recognised by identity, or by its bytes before decoding anything else.
+    const proposed = this.#proposed.get(data);
+    if (
+      proposed !== undefined &&
+      proposed.state === "pending" &&
+      proposed.database.pending === proposed
+    ) {
+      proposed.database.applyPending();
+      return "applied-pending";
+    }
     const target = framesFilename(data);
     if (target !== null && this.vfs.has(target)) {
       const database = this.vfs.database(target);
@@ -117,9 +129,8 @@ export class Fsm {
       database.abortPending();
       outcome = "aborted-pending-and-applied-frames";
     }
-    // Decoded pages are views into the entry; the store keeps its own immutable copies.
-    const pages = command.pages.map((page) => page.slice());
-    database.apply(command.pageSizeBytes, command.pageNumbers, pages);
+    // Decoded pages are views into the entry; the database copies them into its own pages.
+    database.apply(command.pageSizeBytes, command.pageNumbers, command.pages);
     return outcome;
   }
 

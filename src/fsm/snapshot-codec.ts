@@ -59,8 +59,8 @@ export function concatChunks(chunks: readonly Uint8Array[]): Uint8Array {
 }
 
 /**
- * Decodes a snapshot of either shape into merged databases. Pages are copies, independent of
- * `data`. Throws `DecodeError` on anything malformed; nothing is half-decoded.
+ * Decodes a snapshot of either shape into merged databases. Pages are views into `data`
+ * (restoring copies them). Throws `DecodeError` on anything malformed; nothing is half-decoded.
  */
 export function decodeSnapshot(data: Uint8Array): SnapshotDatabase[] {
   const reader = new Reader(data, "snapshot");
@@ -97,7 +97,7 @@ function mergeDatabase(name: string, main: Uint8Array, walImage: Uint8Array): Sn
   }
   const pages: Uint8Array[] = [];
   for (let offset = 0; offset < main.length; offset += pageSizeBytes) {
-    pages.push(main.slice(offset, offset + pageSizeBytes));
+    pages.push(main.subarray(offset, offset + pageSizeBytes));
   }
   // A page can only exist if the main image or some frame holds it: this bounds the array.
   const mostPages = pages.length + wal.frames.length;
@@ -107,7 +107,7 @@ function mergeDatabase(name: string, main: Uint8Array, walImage: Uint8Array): Sn
         `snapshot: WAL frame for page ${frame.pageNumber} of ${name} is out of range`,
       );
     }
-    pages[frame.pageNumber - 1] = frame.page.slice();
+    pages[frame.pageNumber - 1] = frame.page;
   }
   const pageCount = wal.pageCount ?? pages.length;
   if (pageCount > mostPages) throw new DecodeError(`snapshot: ${name} claims ${pageCount} pages`);

@@ -122,7 +122,7 @@ export class ReplicatedDatabase {
 
   /**
    * Applies a transaction that did not start here (a frames command from raft). Page images are
-   * kept as given. The caller aborts any pending transaction first.
+   * copied (views into a raft entry are fine). The caller aborts any pending transaction first.
    */
   apply(pageSizeBytes: number, pageNumbers: ArrayLike<number>, pages: readonly Uint8Array[]): void {
     if (this.#pending !== null) invariant("apply over a pending transaction: abort it first");
@@ -147,7 +147,7 @@ export class ReplicatedDatabase {
       // Pages beyond the new size are cut off by it, as the commit frame's size does in a WAL.
       if (pageNumbers[i] > pageCount) continue;
       keptNumbers.push(pageNumbers[i]);
-      keptPages.push(pages[i]);
+      keptPages.push(pages[i].slice());
       if (pageNumbers[i] > current.pageCount) grown.add(pageNumbers[i]);
     }
     if (pageCount > current.pageCount && grown.size !== pageCount - current.pageCount) {
@@ -160,12 +160,17 @@ export class ReplicatedDatabase {
     for (const file of this.#files) file.stale = true;
   }
 
-  /** Replaces the whole content (a snapshot restore); aborts what is pending. */
+  /** Replaces the whole content (a snapshot restore; pages are copied); aborts what is pending. */
   replace(pageSizeBytes: number, pages: readonly Uint8Array[]): void {
     if (this.#pending !== null) this.abortPending();
     const numbers = pages.map((_, i) => i + 1);
     const size = pages.length === 0 ? this.#store.pageSizeBytes || pageSizeBytes : pageSizeBytes;
-    this.#store.commit(size, pages.length, numbers, pages);
+    this.#store.commit(
+      size,
+      pages.length,
+      numbers,
+      pages.map((page) => page.slice()),
+    );
     for (const file of this.#files) {
       file.stale = true;
       // A restored history can repeat a schema cookie with a different schema.
