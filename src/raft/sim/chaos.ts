@@ -56,6 +56,7 @@ export function runChaos(options: ChaosOptions): ChaosResult {
     maxInflightMessages: shape.pick([1, 4, 32]),
     maxAppendBytes: shape.pick([64, 4096, 65536]),
     traceLines: options.trace === false ? 0 : 400,
+    shuffleChance: shape.pick([0, 0, 0.3, 0.9]),
   });
   try {
     runFaults(cluster, faultMs);
@@ -259,7 +260,7 @@ function checkProgress(cluster: SimCluster): void {
       .join("\n");
     throw new InvariantViolation(
       `no progress within ${boundMs} ms after healing (until ${deadline});` +
-        ` marker ${JSON.stringify(marker)}\n${states}`,
+        ` marker ${marker === undefined ? "none" : `${marker.index}/${marker.term} at n${marker.leader}`}\n${states}`,
     );
   }
 }

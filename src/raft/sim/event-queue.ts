@@ -15,9 +15,37 @@ export class EventQueue<T> {
   }
 
   push(atMs: number, value: T): void {
+    this.#heap.push({ atMs, seq: this.#seq++, value });
+    this.#siftUp(this.#heap.length - 1);
+  }
+
+  peekTime(position = 0): number | undefined {
+    return this.#heap[position]?.atMs;
+  }
+
+  pop(): { atMs: number; value: T } | undefined {
+    return this.popAt(0);
+  }
+
+  /**
+   * Removes the item at heap position `position` (0 is the earliest; small positions are among
+   * the earliest): a simulator picks one of the first few to deliver events out of order.
+   */
+  popAt(position: number): { atMs: number; value: T } | undefined {
     const heap = this.#heap;
-    heap.push({ atMs, seq: this.#seq++, value });
-    let i = heap.length - 1;
+    const item = heap[position];
+    if (item === undefined) return undefined;
+    const last = heap.pop()!;
+    if (position < heap.length) {
+      heap[position] = last;
+      this.#siftDown(position);
+      this.#siftUp(position);
+    }
+    return { atMs: item.atMs, value: item.value };
+  }
+
+  #siftUp(i: number): void {
+    const heap = this.#heap;
     while (i > 0) {
       const parent = (i - 1) >> 1;
       if (!EventQueue.#less(heap[i], heap[parent])) break;
@@ -26,30 +54,18 @@ export class EventQueue<T> {
     }
   }
 
-  peekTime(): number | undefined {
-    return this.#heap[0]?.atMs;
-  }
-
-  pop(): { atMs: number; value: T } | undefined {
+  #siftDown(i: number): void {
     const heap = this.#heap;
-    const top = heap[0];
-    if (top === undefined) return undefined;
-    const last = heap.pop()!;
-    if (heap.length > 0) {
-      heap[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < heap.length && EventQueue.#less(heap[l], heap[m])) m = l;
-        if (r < heap.length && EventQueue.#less(heap[r], heap[m])) m = r;
-        if (m === i) break;
-        [heap[i], heap[m]] = [heap[m], heap[i]];
-        i = m;
-      }
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && EventQueue.#less(heap[l], heap[m])) m = l;
+      if (r < heap.length && EventQueue.#less(heap[r], heap[m])) m = r;
+      if (m === i) break;
+      [heap[i], heap[m]] = [heap[m], heap[i]];
+      i = m;
     }
-    return { atMs: top.atMs, value: top.value };
   }
 
   static #less<T>(a: Item<T>, b: Item<T>): boolean {

@@ -39,6 +39,11 @@ export interface SimClusterOptions {
   maxDiskMs?: number;
   /** Lines of trace kept for failure reports. */
   traceLines?: number;
+  /**
+   * Chance that the next event is picked among the first few pending ones instead of the
+   * earliest: events then happen late, out of order (messages, ticks and disk completions).
+   */
+  shuffleChance?: number;
 }
 
 type SimEvent =
@@ -90,6 +95,7 @@ export class SimCluster {
       minDiskMs: 1,
       maxDiskMs: 8,
       traceLines: 400,
+      shuffleChance: 0,
       ...options,
     };
     this.prng = new Prng(options.seed);
@@ -190,8 +196,14 @@ export class SimCluster {
     for (;;) {
       const next = this.#events.peekTime();
       if (next === undefined || next > untilMs) break;
-      const event = this.#events.pop()!;
-      this.#now = event.atMs;
+      let position = 0;
+      if (this.options.shuffleChance > 0 && this.prng.chance(this.options.shuffleChance)) {
+        position = this.prng.int(0, Math.min(8, this.#events.size));
+        if (this.#events.peekTime(position)! > untilMs) position = 0;
+      }
+      // Picking a later event moves the clock to it: the ones passed over run late.
+      const event = this.#events.popAt(position)!;
+      this.#now = Math.max(this.#now, event.atMs);
       this.#handle(event.value);
     }
     this.#now = Math.max(this.#now, untilMs);
