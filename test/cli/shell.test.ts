@@ -1,6 +1,6 @@
 // The shell's commands against fake dqlite nodes: what goes on the wire and what is printed.
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -338,4 +338,28 @@ test(".help lists the commands; .cluster and .leader match only exactly", async 
       : ok,
   );
   assert.equal(error, 'query: near ".": syntax error');
+});
+
+test(".reconfigure forces the YAML file's members into a stopped node's data directory", async () => {
+  const dir = join(directory, "node");
+  await cp("test/fixtures/raft-datadir/leader", dir, { recursive: true });
+  const listing = async (): Promise<string> => {
+    const names = (await readdir(dir)).sort();
+    const sizes = await Promise.all(names.map(async (name) => (await stat(join(dir, name))).size));
+    return names.map((name, i) => `${name}:${sizes[i]}`).join(" ");
+  };
+  const before = await listing();
+  const yaml = join(directory, "new-cluster.yaml");
+  await writeFile(yaml, "- ID: 1\n  Address: 127.0.0.1:9001\n  Role: 0\n");
+  assert.equal(await run(`.reconfigure ${dir} ${yaml}`), "OK");
+  // The forced configuration is written into the directory as a new log entry.
+  assert.notEqual(await listing(), before);
+  await writeFile(yaml, "[]\n");
+  await assert.rejects(run(`.reconfigure ${dir} ${yaml}`), {
+    message: "failed to reconfigure membership :the new configuration has no members",
+  });
+  await assert.rejects(
+    run(`.reconfigure ${join(directory, "missing")} ${join(directory, "x.yaml")}`),
+    (error: Error) => error.message.startsWith("failed to reconfigure membership :"),
+  );
 });

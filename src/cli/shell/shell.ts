@@ -12,7 +12,6 @@ import {
   SqliteError,
   YamlNodeStore,
 } from "../../client/index.js";
-import { reconfigureMembershipExt } from "../../server/reconfigure.js";
 import { DialError } from "./dial.js";
 import { formatGoJsonIndented, quoteGo } from "./go-format.js";
 import { formatGoValue } from "./go-value.js";
@@ -292,6 +291,8 @@ export class Shell {
       throw new ShellError(`failed to retrieve NodeInfo list :${goErrorText(error)}`);
     }
     try {
+      // Loaded on demand: it brings the raft storage code, which nothing else here needs.
+      const { reconfigureMembershipExt } = await import("../../server/reconfigure.js");
       await reconfigureMembershipExt(dir, servers);
     } catch (error) {
       throw new ShellError(`failed to reconfigure membership :${goErrorText(error)}`);
