@@ -363,3 +363,32 @@ test(".reconfigure forces the YAML file's members into a stopped node's data dir
     (error: Error) => error.message.startsWith("failed to reconfigure membership :"),
   );
 });
+
+test("a leader change during a query drops the connection and the next line finds the new leader", async () => {
+  const shell = makeShell();
+  try {
+    cluster.leader = 1;
+    cluster.sql = (request) =>
+      request.type === "querySql" ? rowsMessage(["n"], [[1]], false) : ok;
+    assert.equal(await shell.process("SELECT 1", AbortSignal.timeout(TIMEOUT_MS)), "n\t\n1\t");
+    // Node 1 steps down between BEGIN and the query.
+    cluster.sql = (request) => {
+      if (request.type === "querySql") {
+        cluster.leader = 2;
+        return { type: "failure", code: 10250, message: "not leader" };
+      }
+      return ok;
+    };
+    await assert.rejects(shell.process("SELECT 1", AbortSignal.timeout(TIMEOUT_MS)), {
+      message: "query: not leader",
+    });
+    cluster.sql = (request) =>
+      request.type === "querySql" ? rowsMessage(["n"], [[2]], false) : ok;
+    const before = cluster.nodes[2].requestsOf("querySql").length;
+    assert.equal(await shell.process("SELECT 2", AbortSignal.timeout(TIMEOUT_MS)), "n\t\n2\t");
+    assert.equal(cluster.nodes[2].requestsOf("querySql").length, before + 1);
+  } finally {
+    cluster.leader = 1;
+    shell.close();
+  }
+});

@@ -123,10 +123,12 @@ export class SqlSession {
     }
   }
 
-  /** ROLLBACK. */
+  /** ROLLBACK; nothing to do when the connection is gone (the server dropped the transaction). */
   async rollback(signal: AbortSignal): Promise<void> {
+    const connection = this.#connection;
+    if (connection === undefined || connection.broken) return;
     try {
-      await this.#exec(this.#current(), "ROLLBACK", signal);
+      await this.#exec(connection, "ROLLBACK", signal);
     } catch (error) {
       this.#dropIfBad(error);
       throw error;
