@@ -603,3 +603,25 @@ test("BEGIN IMMEDIATE refused with SQLITE_BUSY is tried again; statements inside
     );
   });
 });
+
+test("COMMIT first interrupts a result the transaction left unfinished", {
+  timeout: 20_000,
+}, async () => {
+  const sql: SqlHandler = (request, connection) => {
+    if (request.type === "querySql") return rowsMessage(["n"], [[1], [2]], true);
+    if (request.type === "interrupt") return [rowsMessage(["n"], [[3]], false), { type: "empty" }];
+    return defaultSql(request, connection);
+  };
+  await withCluster(1, sql, async (cluster, db) => {
+    await db.transaction(async (tx) => {
+      const rows = tx.iterate<{ n: number }>("SELECT n FROM t");
+      assert.equal((await rows.next()).value?.n, 1);
+      // The iterator is neither finished nor closed when the function returns.
+    });
+    const kinds = cluster.nodes[0].requests
+      .map((r) => r.request)
+      .filter((r) => r.type !== "open" && r.type !== "leader" && r.type !== "client")
+      .map((r) => ("sql" in r ? r.sql : r.type));
+    assert.deepEqual(kinds, ["BEGIN", "SELECT n FROM t", "interrupt", "COMMIT"]);
+  });
+});
