@@ -19,7 +19,9 @@ export type RaftErrorCode =
   /** A server with this address is already in the configuration. */
   | "duplicateAddress"
   /** A configuration that breaks a rule (empty, duplicate ids, no voter, bad role). */
-  | "badConfiguration";
+  | "badConfiguration"
+  /** The leader holds `maxUncommittedBytes` of entries not yet committed: retry later. */
+  | "busy";
 
 /** A request the raft core refused; `code` says why. */
 export class RaftError extends Error {

@@ -31,6 +31,10 @@ export function becomeLeader(node: NodeState): void {
   node.setLeader(node.id);
   node.electionStartMs = node.now();
   node.leader = { progress: new Map(), promotion: null };
+  node.uncommittedBytes = 0;
+  for (let index = node.commitIndex + 1; index <= node.log.lastIndex; index++) {
+    node.uncommittedBytes += node.log.get(index)?.data.length ?? 0;
+  }
   syncProgress(node);
   // raft 0.15 appends nothing here and dqlite 1.11 runs a barrier before serving instead; the
   // no-op (a BARRIER entry, valid for 0.15 followers) commits older entries and configurations
@@ -58,6 +62,7 @@ export function appendLocal(node: NodeState, type: EntryType, data: Uint8Array):
   invariant(data.length % 8 === 0, "entry data must be a multiple of 8 bytes");
   const entry: Entry = { term: node.term, index: node.log.lastIndex + 1, type, data };
   node.appendEntry(entry);
+  node.uncommittedBytes += data.length;
   if (type === EntryType.Change) syncProgress(node);
   node.flushDue = true;
   return { index: entry.index, term: entry.term };
@@ -211,6 +216,9 @@ export function maybeCommit(node: NodeState): void {
   matches.sort((a, b) => b - a);
   const quorumIndex = matches[Math.floor(matches.length / 2)];
   if (quorumIndex <= node.commitIndex || node.log.termAt(quorumIndex) !== node.term) return;
+  for (let index = node.commitIndex + 1; index <= quorumIndex; index++) {
+    node.uncommittedBytes -= node.log.get(index)!.data.length;
+  }
   node.commitIndex = quorumIndex;
   node.flushDue = true;
   // A leader removed or demoted by a configuration now committed hands over (libraft: on apply).

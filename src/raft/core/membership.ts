@@ -8,6 +8,15 @@ import { type Appended, appendConfiguration, maybeSendTimeoutNow } from "./leade
 import type { NodeState } from "./node-state.js";
 import { type NodeId, RaftRole } from "./types.js";
 
+/** Throws unless this node is a leader with room for `sizeBytes` more uncommitted data. */
+export function checkRoomFor(node: NodeState, sizeBytes: number): void {
+  checkAcceptsEntries(node);
+  const waiting = node.uncommittedBytes;
+  if (waiting > 0 && waiting + sizeBytes > node.options.maxUncommittedBytes) {
+    throw new RaftError("busy", `${waiting} bytes of entries wait to commit`);
+  }
+}
+
 /** Throws unless this node is a leader free to accept new entries. */
 export function checkAcceptsEntries(node: NodeState): void {
   if (node.role !== "leader") throw new RaftError("notLeader", "this node is not the leader");

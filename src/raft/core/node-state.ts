@@ -85,6 +85,8 @@ export class NodeState {
   /** Follower: durable index grew; acknowledge it at the next `ready()`. */
   ackDue = false;
 
+  /** Leader: bytes of entry data after the commit index. */
+  uncommittedBytes = 0;
   /** Leader: replication may have work (new entries, a reply, a new follower). */
   flushDue = false;
 

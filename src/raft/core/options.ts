@@ -46,6 +46,12 @@ export interface RaftOptions {
   maxAppendBytes?: number;
   /** Entry bytes of committed entries handed out by one `ready()`. Default 64 MiB. */
   maxCommittedBytesPerReady?: number;
+  /**
+   * A leader refuses proposals ("busy") while this many bytes of entries wait to commit (a
+   * leader cut off from its followers would otherwise grow without bound). One proposal is always
+   * accepted when nothing waits. Default 256 MiB.
+   */
+  maxUncommittedBytes?: number;
 }
 
 export type ResolvedOptions = Required<Omit<RaftOptions, "loaded">>;
@@ -67,6 +73,7 @@ export function resolveOptions(options: RaftOptions): ResolvedOptions {
     maxInflightBytes: options.maxInflightBytes ?? 32 * 1024 * 1024,
     maxAppendBytes: options.maxAppendBytes ?? 8 * 1024 * 1024,
     maxCommittedBytesPerReady: options.maxCommittedBytesPerReady ?? 64 * 1024 * 1024,
+    maxUncommittedBytes: options.maxUncommittedBytes ?? 256 * 1024 * 1024,
   };
   if (resolved.id <= 0n || resolved.id >= 1n << 64n) {
     throw new RangeError(`server id must be a non-zero u64, got ${resolved.id}`);
@@ -83,6 +90,7 @@ export function resolveOptions(options: RaftOptions): ResolvedOptions {
     "maxInflightBytes",
     "maxAppendBytes",
     "maxCommittedBytesPerReady",
+    "maxUncommittedBytes",
   ] as const) {
     if (!(resolved[key] > 0)) throw new RangeError(`${key} must be > 0`);
   }

@@ -42,6 +42,7 @@ import {
   addServer,
   assignRole,
   checkAcceptsEntries,
+  checkRoomFor,
   checkTransferDone,
   removeServer,
   tickPromotion,
@@ -197,7 +198,7 @@ export class Raft {
 
   /** Appends a COMMAND entry; returns its index and term. Throws RaftError unless leader. */
   propose(data: Uint8Array): Appended {
-    checkAcceptsEntries(this.#node);
+    checkRoomFor(this.#node, data.length);
     return appendLocal(this.#node, EntryType.Command, data);
   }
 

@@ -191,3 +191,16 @@ test("heartbeats carry the commit index to followers", () => {
   assert.equal(h.raft(2).commitIndex, 3);
   assert.deepEqual(appliedValues(h.node(2)), [1]);
 });
+
+test("a leader that cannot commit refuses proposals once its uncommitted bytes are full", () => {
+  const h = leader(3, { maxUncommittedBytes: 64 });
+  h.isolate(1);
+  for (let v = 0; v < 8; v++) h.propose(1, v);
+  assert.throws(
+    () => h.propose(1, 8),
+    (e: unknown) => e instanceof RaftError && e.code === "busy",
+  );
+  h.heal();
+  h.run(2 * HEARTBEAT_MS);
+  h.propose(1, 9);
+});
