@@ -42,7 +42,10 @@ export interface RaftOptions {
   maxInflightMessages?: number;
   /** Entry bytes in flight per follower while pipelining. Default 32 MiB. */
   maxInflightBytes?: number;
-  /** Entry bytes in one AppendEntries (one entry always fits). Default 8 MiB. */
+  /**
+   * Entry bytes (data + 16-byte headers) in one AppendEntries; one entry always fits. Default
+   * 4 MiB, which also keeps the header under the 4 MiB that newer dqlite receivers accept.
+   */
   maxAppendBytes?: number;
   /** Entry bytes of committed entries handed out by one `ready()`. Default 64 MiB. */
   maxCommittedBytesPerReady?: number;
@@ -71,7 +74,7 @@ export function resolveOptions(options: RaftOptions): ResolvedOptions {
     snapshotTrailing: options.snapshotTrailing ?? 8192,
     maxInflightMessages: options.maxInflightMessages ?? 128,
     maxInflightBytes: options.maxInflightBytes ?? 32 * 1024 * 1024,
-    maxAppendBytes: options.maxAppendBytes ?? 8 * 1024 * 1024,
+    maxAppendBytes: options.maxAppendBytes ?? 4 * 1024 * 1024,
     maxCommittedBytesPerReady: options.maxCommittedBytesPerReady ?? 64 * 1024 * 1024,
     maxUncommittedBytes: options.maxUncommittedBytes ?? 256 * 1024 * 1024,
   };

@@ -233,7 +233,11 @@ export class Raft {
     handlePersisted(this.#node, index, term);
   }
 
-  /** Metadata of a snapshot of the FSM at `index` (applied, not older than the last one). */
+  /**
+   * Metadata of a snapshot of the FSM at `index` (applied, not older than the last one). Call it
+   * when the FSM state is captured, before awaiting anything: an InstallSnapshot accepted
+   * meanwhile releases the entries and this then throws RangeError.
+   */
   snapshotMeta(index: number): SnapshotMeta {
     const node = this.#node;
     const term = node.log.termAt(index);
