@@ -32,10 +32,11 @@ export type ApplyOutcome =
 export class Fsm {
   /** The node's databases; connections for client SQL are opened on it. */
   readonly vfs: Vfs;
-  /** Commands encoded for our pending transactions: how we recognise our own entries. */
-  readonly #commands = new WeakMap<PendingTransaction, Uint8Array>();
-  /** The same, the other way round: raft usually hands back the very buffer we proposed. */
-  readonly #proposed = new WeakMap<Uint8Array, PendingTransaction>();
+  /**
+   * The command encoded for each database's pending transaction (one at most per database):
+   * how we recognise our own entries. Settled ones are dropped as they are met.
+   */
+  readonly #proposals = new Map<ReplicatedDatabase, Proposal>();
   #lastAppliedIndex = 0;
 
   constructor(sqlite: Sqlite, options: VfsOptions = {}) {
@@ -63,14 +64,15 @@ export class Fsm {
    */
   encode(transaction: PendingTransaction): Uint8Array {
     assert.equal(transaction.state, "pending", "only a pending transaction can be proposed");
-    const command = encodeFrames(
-      transaction.database.name,
-      transaction.pageSizeBytes,
-      transaction.pageNumbers,
-      transaction.pages,
+    const command = transaction.withPages((pages) =>
+      encodeFrames(
+        transaction.database.name,
+        transaction.pageSizeBytes,
+        transaction.pageNumbers,
+        pages,
+      ),
     );
-    this.#commands.set(transaction, command);
-    this.#proposed.set(command, transaction);
+    this.#proposals.set(transaction.database, { transaction, command });
     return command;
   }
 
@@ -96,21 +98,23 @@ export class Fsm {
   }
 
   #apply(data: Uint8Array): ApplyOutcome {
-    // Our own entry: recognised by identity, or by its bytes before decoding anything else.
-    const proposed = this.#proposed.get(data);
-    if (
-      proposed !== undefined &&
-      proposed.state === "pending" &&
-      proposed.database.pending === proposed
-    ) {
-      proposed.database.applyPending();
-      return "applied-pending";
+    // Our own entry: raft usually hands back the very buffer we proposed; after a copy or a
+    // restart, equal bytes (equal bytes mean equal pages, so applying ours is the same).
+    for (const [database, proposal] of this.#proposals) {
+      if (database.pending !== proposal.transaction) {
+        this.#proposals.delete(database);
+      } else if (proposal.command === data) {
+        this.#proposals.delete(database);
+        database.applyPending();
+        return "applied-pending";
+      }
     }
     const target = framesFilename(data);
     if (target !== null && this.vfs.has(target)) {
       const database = this.vfs.database(target);
-      const pending = database.pending;
-      if (pending !== null && isSameCommand(this.#commands.get(pending), data)) {
+      const proposal = this.#proposals.get(database);
+      if (proposal !== undefined && isSameCommand(proposal.command, data)) {
+        this.#proposals.delete(database);
         database.applyPending();
         return "applied-pending";
       }
@@ -188,8 +192,12 @@ export class Fsm {
   }
 }
 
-function isSameCommand(ours: Uint8Array | undefined, data: Uint8Array): boolean {
-  if (ours === undefined) return false;
+interface Proposal {
+  readonly transaction: PendingTransaction;
+  readonly command: Uint8Array;
+}
+
+function isSameCommand(ours: Uint8Array, data: Uint8Array): boolean {
   if (ours === data) return true;
   if (ours.length !== data.length) return false;
   return Buffer.from(ours.buffer, ours.byteOffset, ours.length).equals(

@@ -72,7 +72,7 @@ export class DatabaseFile implements FileHandle {
     const fromOverlay = this.#overlay?.pages.get(pageNumber);
     if (fromOverlay !== undefined) return fromOverlay;
     const store = this.database.store;
-    return store.page(pageNumber, this.#pin?.version ?? store.version);
+    return store.peek(pageNumber, this.#pin?.version ?? store.version);
   }
 
   /** Size of the file as this connection sees it. */
@@ -160,9 +160,10 @@ export class DatabaseFile implements FileHandle {
     const pageNumber = offset / pageSize + 1;
     let page = overlay.pages.get(pageNumber);
     if (page === undefined) {
-      page = heap.slice(at, at + amount);
+      page = this.database.store.allocate(amount);
       overlay.pages.set(pageNumber, page);
-    } else page.set(heap.subarray(at, at + amount));
+    }
+    page.set(heap.subarray(at, at + amount));
     if (pageNumber === 1) toStoredFormat(page);
     if (pageNumber > overlay.pageCount) overlay.pageCount = pageNumber;
     return SQLITE_OK;
@@ -174,8 +175,11 @@ export class DatabaseFile implements FileHandle {
     const pageSize = overlay.pageSizeBytes || PAGE_SIZE_BYTES;
     if (sizeBytes % pageSize !== 0) return SQLITE_IOERR_TRUNCATE;
     const pageCount = sizeBytes / pageSize;
-    for (const pageNumber of overlay.pages.keys()) {
-      if (pageNumber > pageCount) overlay.pages.delete(pageNumber);
+    for (const [pageNumber, page] of overlay.pages) {
+      if (pageNumber > pageCount) {
+        overlay.pages.delete(pageNumber);
+        this.database.store.recycle(page);
+      }
     }
     overlay.pageCount = pageCount;
     return SQLITE_OK;
@@ -208,6 +212,7 @@ export class DatabaseFile implements FileHandle {
     if (level >= this.#lock) return SQLITE_OK;
     if (this.#lock >= LOCK_RESERVED && level < LOCK_RESERVED) {
       // An overlay still here at unlock was never committed: the transaction rolled back.
+      if (this.#overlay !== null) this.#drop(this.#overlay);
       this.#overlay = null;
       this.database.endWrite(this);
     }
@@ -217,6 +222,11 @@ export class DatabaseFile implements FileHandle {
     }
     this.#lock = level;
     return SQLITE_OK;
+  }
+
+  #drop(overlay: Overlay): void {
+    for (const page of overlay.pages.values()) this.database.store.recycle(page);
+    overlay.pages.clear();
   }
 
   /** Whether some connection holds the write lock or a transaction is pending. */
@@ -238,11 +248,16 @@ export class DatabaseFile implements FileHandle {
     if (overlay.baseVersion !== store.version) {
       // A transaction from elsewhere was applied under this one (leadership changed while it
       // ran): it can never apply. The caller sees BUSY and our cache and schema are reset.
+      this.#drop(overlay);
       this.stale = true;
       this.owner?.invalidateSchema();
       return SQLITE_BUSY;
     }
-    const pageNumbers = [...overlay.pages.keys()].filter((n) => n <= overlay.pageCount);
+    const pageNumbers: number[] = [];
+    for (const [pageNumber, page] of overlay.pages) {
+      if (pageNumber <= overlay.pageCount) pageNumbers.push(pageNumber);
+      else store.recycle(page);
+    }
     pageNumbers.sort((a, b) => a - b);
     const pages = pageNumbers.map((n) => overlay.pages.get(n)!);
     const transaction = new PendingTransaction(

@@ -2,7 +2,16 @@
 // reader pinned to an older version keeps seeing the page images of that version until it
 // unpins. Page images are immutable once stored, so they can be shared (snapshots, frames
 // commands) without copying. Old images are dropped as soon as no pin can reach them.
+//
+// Allocating a 4 KiB ArrayBuffer costs about a microsecond plus garbage collection, and every
+// write transaction needs a few: that was most of a small write's cost. So the store recycles
+// the buffers of images it dropped, but only buffers it allocated itself and never handed out:
+// `page` and `latestPages` mark what they return as exposed, and exposed buffers are left to
+// the garbage collector. Code of this folder that copies an image at once uses `peek`.
 import { invariant } from "./invariant.js";
+
+/** Dropped buffers kept for reuse, per store. */
+const MAX_FREE_PAGES = 64;
 
 /** A reader's hold on one version: the pages it sees and the database size then. */
 export interface Pin {
@@ -36,6 +45,11 @@ export class PageStore {
   #pinTotal = 0;
   /** Indexes of pages that hold more than one version. */
   readonly #chained = new Set<number>();
+  /** Buffers this store allocated (only those can be recycled)... */
+  readonly #owned = new WeakSet<Uint8Array>();
+  /** ...unless they were handed out, after which someone else may still read them. */
+  readonly #exposed = new WeakSet<Uint8Array>();
+  #free: Uint8Array[] = [];
 
   /** 0 until the first page arrives. */
   get pageSizeBytes(): number {
@@ -96,6 +110,16 @@ export class PageStore {
 
   /** Image of page `pageNumber` as of `version` (latest by default); undefined if it had none. */
   page(pageNumber: number, version = this.#version): Uint8Array | undefined {
+    const data = this.peek(pageNumber, version);
+    if (data !== undefined) this.#exposed.add(data);
+    return data;
+  }
+
+  /**
+   * As `page`, for callers that copy the image before anything else happens to the store (the
+   * image may be recycled once a later commit replaces it).
+   */
+  peek(pageNumber: number, version = this.#version): Uint8Array | undefined {
     let entry: PageVersion | null | undefined = this.#pages[pageNumber - 1];
     while (entry !== undefined && entry !== null && entry.version > version) entry = entry.older;
     return entry?.data ?? undefined;
@@ -103,6 +127,13 @@ export class PageStore {
 
   /** References to the images of pages 1..pageCount at the latest version (zero-copy). */
   latestPages(): Uint8Array[] {
+    const pages = this.peekLatestPages();
+    for (const page of pages) this.#exposed.add(page);
+    return pages;
+  }
+
+  /** As `latestPages`, for callers that copy the images at once (see `peek`). */
+  peekLatestPages(): Uint8Array[] {
     const pages = new Array<Uint8Array>(this.#pageCount);
     for (let i = 0; i < this.#pageCount; i++) {
       const data = this.#pages[i]?.data;
@@ -110,6 +141,38 @@ export class PageStore {
       pages[i] = data;
     }
     return pages;
+  }
+
+  /** A page buffer for a new image (recycled when possible); give it to `commit` or `recycle`. */
+  allocate(pageSizeBytes: number): Uint8Array {
+    const free = this.#free.pop();
+    if (free !== undefined && free.length === pageSizeBytes) return free;
+    const page = new Uint8Array(pageSizeBytes);
+    this.#owned.add(page);
+    return page;
+  }
+
+  /** A store-allocated copy of `source`. */
+  copy(source: Uint8Array): Uint8Array {
+    const page = this.allocate(source.length);
+    page.set(source);
+    return page;
+  }
+
+  /** Marks images as handed out: they will never be recycled. */
+  expose(pages: readonly Uint8Array[]): void {
+    for (const page of pages) this.#exposed.add(page);
+  }
+
+  /** Takes back a buffer nobody uses any more (ignored if foreign or exposed). */
+  recycle(page: Uint8Array): void {
+    if (this.#free.length < MAX_FREE_PAGES && this.#owned.has(page) && !this.#exposed.has(page)) {
+      this.#free.push(page);
+    }
+  }
+
+  #recycleChain(entry: PageVersion | null): void {
+    for (let e = entry; e !== null; e = e.older) if (e.data !== null) this.recycle(e.data);
   }
 
   /**
@@ -164,14 +227,25 @@ export class PageStore {
       // A different page size can only arrive with a whole new image (a restore).
       this.#pages = [];
       this.#chained.clear();
+      this.#free = [];
     }
     this.#pageSizeBytes = pageSizeBytes;
   }
 
   #put(index: number, version: number, data: Uint8Array | null, keepOlder: boolean): void {
-    let previous = keepOlder ? (this.#pages[index] ?? null) : null;
-    if (previous !== null && previous.version === version) previous = previous.older;
-    if (previous !== null && previous.data === null && previous.older === null) previous = null;
+    let previous = this.#pages[index] ?? null;
+    if (previous !== null && previous.version === version) {
+      // Written twice in this commit: the earlier image was never visible.
+      if (previous.data !== null && previous.data !== data) this.recycle(previous.data);
+      previous = previous.older;
+    }
+    if (!keepOlder) {
+      // Nobody can read an older image: replace it, keep no history.
+      if (previous !== null && previous.data !== data) this.#recycleChain(previous);
+      previous = null;
+    } else if (previous !== null && previous.data === null && previous.older === null) {
+      previous = null;
+    }
     this.#pages[index] = { version, data, older: previous };
     if (previous !== null) this.#chained.add(index);
   }
@@ -192,6 +266,7 @@ export class PageStore {
       // Keep versions newer than the oldest pin, plus the one that oldest pin reads.
       let entry: PageVersion = head;
       while (entry.older !== null && entry.version > minimum) entry = entry.older;
+      this.#recycleChain(entry.older);
       entry.older = null;
       if (head.older === null) this.#chained.delete(index);
     }

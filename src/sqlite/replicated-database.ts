@@ -32,17 +32,41 @@ export class PendingTransaction {
   state: PendingState = "pending";
   /** Set once `Vfs.takeCommitted` handed it out. */
   taken = false;
+  #pages: readonly Uint8Array[];
 
   constructor(
     readonly database: ReplicatedDatabase,
     readonly pageSizeBytes: number,
     readonly pageCount: number,
     readonly pageNumbers: readonly number[],
-    readonly pages: readonly Uint8Array[],
+    pages: readonly Uint8Array[],
     /** The version the transaction was written on; it can only apply on top of that one. */
     readonly baseVersion: number,
     readonly origin: FileHandle,
-  ) {}
+  ) {
+    this.#pages = pages;
+  }
+
+  /**
+   * The page images, in the order of `pageNumbers`; empty once applied or aborted. Images read
+   * here are never recycled by the store (prefer `withPages` to copy them).
+   */
+  get pages(): readonly Uint8Array[] {
+    this.database.store.expose(this.#pages);
+    return this.#pages;
+  }
+
+  /** Calls `use` with the page images, valid during the call only (e.g. to encode them). */
+  withPages<T>(use: (pages: readonly Uint8Array[]) => T): T {
+    return use(this.#pages);
+  }
+
+  /** The images leave the transaction (to the store, or back to be recycled). */
+  takePages(): readonly Uint8Array[] {
+    const pages = this.#pages;
+    this.#pages = [];
+    return pages;
+  }
 }
 
 /**
@@ -100,7 +124,7 @@ export class ReplicatedDatabase {
       transaction.pageSizeBytes,
       transaction.pageCount,
       transaction.pageNumbers,
-      transaction.pages,
+      transaction.takePages(),
     );
     transaction.state = "applied";
     this.#pending = null;
@@ -114,6 +138,7 @@ export class ReplicatedDatabase {
     if (transaction === null) throw invariant(`no pending transaction on ${this.name}`);
     transaction.state = "aborted";
     this.#pending = null;
+    for (const page of transaction.takePages()) this.#store.recycle(page);
     // The writer's cache and schema hold the aborted pages and may match a later commit's
     // change counter and schema cookie byte for byte (ENGINE.md pitfalls 1-3).
     transaction.origin.stale = true;
@@ -147,7 +172,7 @@ export class ReplicatedDatabase {
       // Pages beyond the new size are cut off by it, as the commit frame's size does in a WAL.
       if (pageNumbers[i] > pageCount) continue;
       keptNumbers.push(pageNumbers[i]);
-      keptPages.push(pages[i].slice());
+      keptPages.push(current.copy(pages[i]));
       if (pageNumbers[i] > current.pageCount) grown.add(pageNumbers[i]);
     }
     if (pageCount > current.pageCount && grown.size !== pageCount - current.pageCount) {
@@ -169,7 +194,7 @@ export class ReplicatedDatabase {
       size,
       pages.length,
       numbers,
-      pages.map((page) => page.slice()),
+      pages.map((page) => this.#store.copy(page)),
     );
     for (const file of this.#files) {
       file.stale = true;
@@ -180,7 +205,7 @@ export class ReplicatedDatabase {
 
   /** The database file image at the latest applied version (a copy). */
   image(): Uint8Array {
-    const pages = this.#store.latestPages();
+    const pages = this.#store.peekLatestPages();
     const image = new Uint8Array(pages.length * this.#store.pageSizeBytes);
     for (let i = 0; i < pages.length; i++) image.set(pages[i], i * this.#store.pageSizeBytes);
     return image;
@@ -222,10 +247,8 @@ export class ReplicatedDatabase {
   /** Turns a committed overlay into the pending transaction and tells the listener. */
   commitWrite(transaction: PendingTransaction): void {
     if (this.#pending !== null) invariant("a second pending transaction");
-    const followersCount = transactionPageCount(
-      this.#store.pageCount,
-      transaction.pageNumbers,
-      transaction.pages,
+    const followersCount = transaction.withPages((pages) =>
+      transactionPageCount(this.#store.pageCount, transaction.pageNumbers, pages),
     );
     if (transaction.pageCount !== followersCount) {
       invariant(

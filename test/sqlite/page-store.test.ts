@@ -69,3 +69,20 @@ test("releasing more pins than were taken is a bug that crashes", () => {
   store.unpin(pin);
   assert.throws(() => store.unpin(pin), /unpin without a pin/);
 });
+
+test("buffers of dropped images are recycled, but never those handed out", () => {
+  const store = new PageStore();
+  const first = store.copy(page(1));
+  store.commit(SIZE, 1, [1], [first]);
+  const handedOut = store.page(1)!;
+  store.commit(SIZE, 1, [1], [store.copy(page(2))]);
+  // `first` was exposed by page(): a new allocation must not reuse it.
+  const next = store.allocate(SIZE);
+  assert.notEqual(next, handedOut);
+  next.fill(9);
+  assert.equal(handedOut[0], 1);
+  // An image never handed out is reused once dropped.
+  const quiet = store.peek(1)!;
+  store.commit(SIZE, 1, [1], [next]);
+  assert.equal(store.allocate(SIZE), quiet);
+});

@@ -134,10 +134,10 @@ test("pitfall 6: every transaction carries page 1, so followers take the size fr
   const replicate = () => {
     const transaction = leader.takeCommitted(db)!;
     assert.equal(transaction.pageNumbers[0], 1, "page 1 is in the transaction");
+    transaction.withPages((pages) =>
+      follower.database("shrink").apply(transaction.pageSizeBytes, transaction.pageNumbers, pages),
+    );
     transaction.database.applyPending();
-    follower
-      .database("shrink")
-      .apply(transaction.pageSizeBytes, transaction.pageNumbers, transaction.pages);
   };
   const run = (sql: string) => {
     db.exec(sql);
