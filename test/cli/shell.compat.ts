@@ -72,7 +72,8 @@ async function ours(args: string[], options: { cwd?: string; input?: string } = 
   const saved = process.cwd();
   process.chdir(options.cwd ?? work);
   try {
-    const code = await main(args, { stdin, stdout, stderr });
+    // A generous per-command limit: this machine is shared, and Debian's shell has none.
+    const code = await main(["--timeout", "20000", ...args], { stdin, stdout, stderr });
     return { code, stdout: stdout.text, stderr: stderr.text };
   } finally {
     process.chdir(saved);
