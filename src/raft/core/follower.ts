@@ -126,8 +126,9 @@ export function handlePersisted(node: NodeState, index: number, term: number): v
     return;
   }
   node.durableIndex = index;
-  if (node.role === "leader") maybeCommit(node);
-  else if (node.role === "follower") node.ackDue = true;
+  if (node.role === "leader") {
+    if (index > node.commitIndex) maybeCommit(node);
+  } else if (node.role === "follower") node.ackDue = true;
 }
 
 /** Acknowledges newly durable entries to the leader (once per ready, however many writes). */

@@ -198,23 +198,35 @@ export function handleAppendEntriesResult(
   }
   if (updated) {
     onMatch(result.from);
-    maybeCommit(node);
+    if (p.matchIndex > node.commitIndex) maybeCommit(node);
   }
   if (node.role === "leader") maybeSendTimeoutNow(node);
 }
 
+const scratchMatches: number[] = [];
+
 /** Advances the commit index to what a majority of voters hold, if it is of the current term. */
 export function maybeCommit(node: NodeState): void {
   if (node.role !== "leader") return;
-  const matches: number[] = [];
+  // Voters' matches sorted high to low by insertion (clusters are small); the one in the middle
+  // is held by a majority.
+  const matches = scratchMatches;
+  let count = 0;
   for (const server of node.configuration) {
     if (server.role !== RaftRole.Voter) continue;
-    if (server.id === node.id) matches.push(node.durableIndex);
-    else matches.push(node.leader!.progress.get(server.id)?.matchIndex ?? 0);
+    const match =
+      server.id === node.id
+        ? node.durableIndex
+        : (node.leader!.progress.get(server.id)?.matchIndex ?? 0);
+    let i = count++;
+    while (i > 0 && matches[i - 1] < match) {
+      matches[i] = matches[i - 1];
+      i--;
+    }
+    matches[i] = match;
   }
-  if (matches.length === 0) return;
-  matches.sort((a, b) => b - a);
-  const quorumIndex = matches[Math.floor(matches.length / 2)];
+  if (count === 0) return;
+  const quorumIndex = matches[Math.floor(count / 2)];
   if (quorumIndex <= node.commitIndex || node.log.termAt(quorumIndex) !== node.term) return;
   for (let index = node.commitIndex + 1; index <= quorumIndex; index++) {
     node.uncommittedBytes -= node.log.get(index)!.data.length;

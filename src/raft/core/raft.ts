@@ -276,7 +276,9 @@ export class Raft {
       node.ackDue ||
       (node.flushDue && node.role === "leader") ||
       !sameHardState(node) ||
-      !sameSoftState(node.lastSoftState, node.softState())
+      node.lastSoftState.state !== node.role ||
+      node.lastSoftState.term !== node.term ||
+      node.lastSoftState.leaderId !== node.leaderId
     );
   }
 
