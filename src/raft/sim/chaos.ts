@@ -57,6 +57,7 @@ export function runChaos(options: ChaosOptions): ChaosResult {
     maxAppendBytes: shape.pick([64, 4096, 65536]),
     traceLines: options.trace === false ? 0 : 400,
     shuffleChance: shape.pick([0, 0, 0.3, 0.9]),
+    maxDiskMs: shape.pick([2, 8, 8, 60]),
   });
   try {
     runFaults(cluster, faultMs);
