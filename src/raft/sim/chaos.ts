@@ -54,7 +54,7 @@ export function runChaos(options: ChaosOptions): ChaosResult {
     snapshotThreshold: shape.pick([8, 16, 64, 256]),
     snapshotTrailing: shape.pick([0, 2, 4, 32]),
     maxInflightMessages: shape.pick([1, 4, 32]),
-    maxAppendBytes: shape.pick([64, 4096, 65536]),
+    maxAppendBytes: shape.pick([24, 64, 4096, 65536]),
     traceLines: options.trace === false ? 0 : 400,
     shuffleChance: shape.pick([0, 0, 0.3, 0.9]),
     maxDiskMs: shape.pick([2, 8, 8, 60]),
