@@ -121,7 +121,10 @@ export class DatabaseFile implements FileHandle {
           rc = SQLITE_IOERR_SHORT_READ;
           break;
         }
-        for (let i = 0; i < n; i++) heap[at + done + i] = page[within + i];
+        if (n <= 64) {
+          // Header reads (16 bytes at 24, 100 at 0): a loop beats creating a subarray.
+          for (let i = 0; i < n; i++) heap[at + done + i] = page[within + i];
+        } else heap.set(page.subarray(within, within + n), at + done);
         done += n;
       }
     }

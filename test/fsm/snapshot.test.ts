@@ -223,3 +223,19 @@ test("malformed snapshots are refused with DecodeError before anything is replac
     harness.close();
   }
 });
+
+test("a connection open during a restore sees the restored content and schema", () => {
+  const harness = leaderWithData();
+  const other = new ReplicationHarness(sqlite, 0);
+  try {
+    other.run("alpha", "CREATE TABLE t (x TEXT)");
+    other.run("alpha", "INSERT INTO t VALUES ('restored')");
+    const connection = harness.connection("alpha");
+    assert.equal(connection.query("SELECT count(*) FROM t")[0][0], 20);
+    harness.leader.restore(concatChunks(other.leader.snapshot()));
+    assert.deepEqual(connection.query("SELECT * FROM t"), [["restored"]]);
+  } finally {
+    other.close();
+    harness.close();
+  }
+});

@@ -200,3 +200,15 @@ test("finalized statements and closed connections refuse use", () => {
   assert.throws(() => open.step(), /finalized/);
   assert.throws(() => db.prepare("SELECT 1"), /closed/);
 });
+
+test("temporary tables live in private memory and are never replicated", () => {
+  const vfs = new Vfs(sqlite);
+  const db = vfs.connect("temp");
+  db.exec("CREATE TEMP TABLE scratch (v)");
+  db.exec("INSERT INTO scratch SELECT randomblob(5000) FROM json_each('[1,2,3,4,5,6,7,8,9,10]')");
+  assert.deepEqual(db.query("SELECT count(*), sum(length(v)) FROM scratch"), [[10, 50000]]);
+  assert.equal(vfs.takeCommitted(db), null);
+  assert.equal(vfs.database("temp").store.pageCount, 0);
+  db.close();
+  vfs.close();
+});
