@@ -1,7 +1,9 @@
 // Runs the deterministic raft simulator: `npm run sim -- --seeds 1000` (seeds 1..1000),
-// `--from 5000 --seeds 100`, or `--seed 42` to replay one seed with its trace.
+// `--from 5000 --seeds 100`, or `--seed 42` to replay one seed with its trace. `--walk` runs the
+// move-by-move random walks instead of the timed chaos runs.
 import { Command } from "commander";
 import { ChaosFailure, runChaos } from "../src/raft/sim/chaos.js";
+import { runWalk, WalkFailure } from "../src/raft/sim/walk.js";
 
 const program = new Command()
   .name("sim")
@@ -10,7 +12,7 @@ const program = new Command()
   .option("--seeds <n>", "number of seeds to run", "100")
   .option("--from <n>", "first seed", "1")
   .option("--fault-ms <n>", "virtual time under faults per seed", "15000")
-  .option("--verbose", "print the trace of a replayed seed even when it passes")
+  .option("--walk", "random walks of single moves instead of timed chaos runs")
   .parse();
 
 const options = program.opts<{
@@ -18,17 +20,31 @@ const options = program.opts<{
   seeds: string;
   from: string;
   faultMs: string;
-  verbose?: boolean;
+  walk?: boolean;
 }>();
 const faultMs = Number(options.faultMs);
+
+/** Runs one seed; returns [steps, committed]. Throws ChaosFailure or WalkFailure. */
+function runSeed(seed: number, trace: boolean): [number, number] {
+  if (options.walk) {
+    const result = runWalk({ seed });
+    return [result.moves, result.committed];
+  }
+  const result = runChaos({ seed, faultMs, trace });
+  return [result.steps, result.committed];
+}
+
+function isFailure(error: unknown): error is ChaosFailure | WalkFailure {
+  return error instanceof ChaosFailure || error instanceof WalkFailure;
+}
 
 if (options.seed !== undefined) {
   const seed = Number(options.seed);
   try {
-    const result = runChaos({ seed, faultMs });
-    console.log(`seed ${seed}: ok`, result);
+    const [steps, committed] = runSeed(seed, true);
+    console.log(`seed ${seed}: ok, ${steps} steps, ${committed} entries committed`);
   } catch (error) {
-    if (!(error instanceof ChaosFailure)) throw error;
+    if (!isFailure(error)) throw error;
     console.log(error.trace);
     console.log(error.message);
     if (error.cause instanceof Error) console.log(error.cause.stack);
@@ -43,11 +59,11 @@ if (options.seed !== undefined) {
   let committed = 0;
   for (let seed = from; seed < from + count; seed++) {
     try {
-      const result = runChaos({ seed, faultMs, trace: false });
-      steps += result.steps;
-      committed += result.committed;
+      const [seedSteps, seedCommitted] = runSeed(seed, false);
+      steps += seedSteps;
+      committed += seedCommitted;
     } catch (error) {
-      if (!(error instanceof ChaosFailure)) throw error;
+      if (!isFailure(error)) throw error;
       failures.push(seed);
       console.log(error.message.split("\n")[0]);
     }
@@ -59,7 +75,9 @@ if (options.seed !== undefined) {
       `${committed} entries committed, ${seconds.toFixed(1)} s`,
   );
   if (failures.length > 0) {
-    console.log(`replay with: npm run sim -- --seed ${failures[0]}`);
+    console.log(
+      `replay with: npm run sim --${options.walk ? " --walk" : ""} --seed ${failures[0]}`,
+    );
     process.exit(1);
   }
 }

@@ -56,10 +56,14 @@ export class SimDisk {
     return this.#queue[0]?.doneAtMs;
   }
 
-  /** Completes every write due by `nowMs`, in order. */
-  completeDue(nowMs: number): CompletedOp[] {
+  /** Completes every write due by `nowMs` (at most `maxOps` of them), in order. */
+  completeDue(nowMs: number, maxOps = Number.POSITIVE_INFINITY): CompletedOp[] {
     const done: CompletedOp[] = [];
-    while (this.#queue.length > 0 && this.#queue[0].doneAtMs <= nowMs) {
+    for (
+      let ops = 0;
+      ops < maxOps && this.#queue.length > 0 && this.#queue[0].doneAtMs <= nowMs;
+      ops++
+    ) {
       const op = this.#queue.shift()!;
       this.#apply(op, op.kind === "write" ? op.entries.length : 0);
       if (op.kind === "write") {
