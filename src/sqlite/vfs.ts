@@ -122,10 +122,11 @@ class Runtime {
             i32[pFile >> 2] = 0; // no methods: SQLite will not call xClose on a failed open
             if (flags & SQLITE_OPEN_WAL) return SQLITE_CANTOPEN;
             const name = zName === 0 ? "" : wasm.cString(zName);
-            const file =
-              flags & SQLITE_OPEN_MAIN_DB && name !== ""
-                ? new DatabaseFile(vfs.database(name))
-                : new MemoryFile();
+            const isMain = (flags & SQLITE_OPEN_MAIN_DB) !== 0 && name !== "";
+            // A database file opens only as the main database of `connect`: ATTACH and VACUUM
+            // INTO would make transactions nobody replicates (newer dqlite denies them too).
+            if (isMain && !vfs.isConnecting(name)) return SQLITE_CANTOPEN;
+            const file = isMain ? new DatabaseFile(vfs.database(name)) : new MemoryFile();
             this.files.set(pFile, { file, vfs });
             const after = wasm.i32();
             after[pFile >> 2] = this.ioMethods;
@@ -462,6 +463,7 @@ export class Vfs {
   readonly #files = new WeakMap<Connection, DatabaseFile>();
   readonly #onCommit: CommitListener;
   readonly #onError: (error: unknown) => void;
+  #connecting: string | null = null;
   /** The last exception a VFS method turned into an error code (for diagnosis and tests). */
   lastError: unknown = undefined;
 
@@ -504,11 +506,22 @@ export class Vfs {
     if (name === "" || name === ":memory:" || /^file:/i.test(name) || name.includes("\0")) {
       throw new SqliteError(SQLITE_CANTOPEN, `invalid database name ${JSON.stringify(name)}`);
     }
-    const connection = Connection.open(this.#runtime.wasm, name, this.name);
+    this.#connecting = name;
+    let connection: Connection;
+    try {
+      connection = Connection.open(this.#runtime.wasm, name, this.name);
+    } finally {
+      this.#connecting = null;
+    }
     const file = this.#runtime.mainFile(connection);
     file.owner = connection;
     this.#files.set(connection, file);
     return connection;
+  }
+
+  /** @internal True while `connect` opens database `name`. */
+  isConnecting(name: string): boolean {
+    return this.#connecting === name;
   }
 
   /**

@@ -212,3 +212,17 @@ test("temporary tables live in private memory and are never replicated", () => {
   db.close();
   vfs.close();
 });
+
+test("ATTACH and VACUUM INTO cannot open other replicated databases", () => {
+  const vfs = new Vfs(sqlite, { onCommit: (tx) => tx.database.applyPending() });
+  const db = vfs.connect("main-only");
+  db.exec("CREATE TABLE t (x)");
+  assert.throws(() => db.exec("ATTACH DATABASE 'other' AS other"), /unable to open/);
+  assert.throws(() => db.exec("VACUUM INTO 'copy'"), /unable to open/);
+  db.exec("ATTACH DATABASE ':memory:' AS scratch");
+  db.exec("CREATE TABLE scratch.s (y)");
+  assert.equal(vfs.has("other"), false);
+  assert.equal(vfs.has("copy"), false);
+  db.close();
+  vfs.close();
+});
