@@ -137,10 +137,13 @@ export class Gateway {
   };
 
   #drainDecoder(): void {
+    if (this.#inbox.at(-1)?.type === RequestType.Connect) return;
     try {
       for (let frame = this.#decoder.next(); frame; frame = this.#decoder.next()) {
         // Frames are views of socket chunks, which Node does not reuse: safe to keep.
         this.#inbox.push(frame);
+        // After a CONNECT the stream carries raft messages: leave them in the decoder.
+        if (frame.type === RequestType.Connect) break;
       }
     } catch (error) {
       this.#protocolViolation(error);

@@ -20,11 +20,15 @@ export function parseHostPort(address: string): { host: string; port: number } {
 
 export class Listener {
   readonly #server: Server;
+  /** Every accepted socket still open, whoever owns it now (gateway or raft). */
+  readonly #sockets = new Set<Socket>();
   #bound = "";
 
   constructor(onSocket: (socket: Socket) => void) {
     this.#server = createServer({ noDelay: true }, (socket) => {
       socket.setNoDelay(true);
+      this.#sockets.add(socket);
+      socket.once("close", () => this.#sockets.delete(socket));
       onSocket(socket);
     });
   }
@@ -54,9 +58,11 @@ export class Listener {
     return { requested: address, bound: this.#bound };
   }
 
-  /** Stops accepting; existing connections are closed by their owners. */
+  /** Stops accepting and closes every accepted connection. */
   async close(): Promise<void> {
     if (!this.#server.listening) return;
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    for (const socket of this.#sockets) socket.destroy();
+    await closed;
   }
 }

@@ -1,0 +1,236 @@
+// The dqlite Node: one replicated server. It owns the listener shared by clients and raft peers,
+// the state machine (every database of the node), raft, and a gateway per client connection.
+import { createHash, randomBytes } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import type { Socket } from "node:net";
+import { concatChunks, Fsm } from "../fsm/index.js";
+import { RaftRole } from "../raft/core/types.js";
+import type { DialFunction } from "../raft/io/dial.js";
+import { DiskStorage } from "../raft/io/disk-storage.js";
+import { RaftNode } from "../raft/raft-node.js";
+import { loadSqlite } from "../sqlite/index.js";
+import { BOOTSTRAP_ID, StreamDecoder } from "../wire/index.js";
+import { Gateway, type GatewayServices, type NodeMetadata } from "./gateway.js";
+import { Listener } from "./listener.js";
+import { type Logger, silentLogger } from "./logger.js";
+import { RaftReplication } from "./raft-replication.js";
+import { WriterLock } from "./writer-lock.js";
+
+export interface NodeOptions {
+  /** This node's raft id: non-zero; BOOTSTRAP_ID (or 1) founds a new cluster on first start. */
+  id: bigint;
+  /** The address peers and clients reach this node at ("host:port", or "@name" for unix). */
+  address: string;
+  /** Where raft keeps its log, metadata and snapshots (libraft's format). */
+  dataDir: string;
+  /** Listen here instead of `address` (e.g. "0.0.0.0:9001"). */
+  bindAddress?: string;
+  /** How to open connections to peers (default: TCP, or abstract unix sockets for "@name"). */
+  dial?: DialFunction;
+  /**
+   * Typical round trip between nodes: heartbeats every 1.5×, elections after 15× (dqlite's
+   * rule). Default: heartbeat 500 ms, election 3000 ms.
+   */
+  networkLatencyMs?: number;
+  /** Reported by Describe; used by role management to spread voters. */
+  failureDomain?: bigint;
+  /** Take a raft snapshot every this many entries (default 1024). */
+  snapshotThreshold?: number;
+  /** Entries kept behind a snapshot (default 8192, at least the threshold). */
+  snapshotTrailing?: number;
+  /** Quarantine damaged raft segments that a snapshot covers, instead of refusing to start. */
+  autoRecovery?: boolean;
+  /** How long a writer waits for its database's write lock before SQLITE_BUSY (default 5000). */
+  busyTimeoutMs?: number;
+  logger?: Logger;
+}
+
+/** A replicated dqlite server. */
+export class Node {
+  readonly id: bigint;
+  readonly #options: NodeOptions;
+  readonly #logger: Logger;
+  readonly #metadata: NodeMetadata;
+  readonly #gateways = new Set<Gateway>();
+  readonly #locks = new Map<string, WriterLock>();
+  readonly #listener: Listener;
+  #address: string;
+  #fsm: Fsm | null = null;
+  #raft: RaftNode | null = null;
+  #replication: RaftReplication | null = null;
+  #barrierNeeded = true;
+  #barrier: Promise<void> | null = null;
+  #state: "new" | "started" | "closed" = "new";
+
+  constructor(options: NodeOptions) {
+    if (options.id === 0n) throw new RangeError("node id must not be 0");
+    this.id = options.id;
+    this.#options = options;
+    this.#address = options.address;
+    this.#logger = options.logger ?? silentLogger;
+    this.#metadata = { failureDomain: options.failureDomain ?? 0n, weight: 0n };
+    this.#listener = new Listener((socket) => this.#onSocket(socket));
+  }
+
+  /**
+   * The address this node is known by. With port 0 in the configured address it becomes the
+   * real one once `start()` has bound it.
+   */
+  get address(): string {
+    return this.#address;
+  }
+
+  /** Binds the listener, loads or bootstraps raft, and starts serving. */
+  async start(): Promise<void> {
+    if (this.#state !== "new") throw new Error("a Node starts once");
+    const options = this.#options;
+    await mkdir(options.dataDir, { recursive: true });
+    const { bound } = await this.#listener.listen(options.bindAddress ?? options.address);
+    if (options.bindAddress === undefined && /:0$/.test(options.address)) this.#address = bound;
+    const sqlite = await loadSqlite();
+    const fsm = new Fsm(sqlite);
+    const latency = options.networkLatencyMs;
+    const raft = new RaftNode({
+      id: this.id,
+      address: this.#address,
+      storage: new DiskStorage(options.dataDir, { autoRecovery: options.autoRecovery ?? true }),
+      fsm: {
+        apply: (index, data) => {
+          fsm.apply(index, data);
+        },
+        snapshot: () => concatChunks(fsm.snapshot()),
+        restore: (data) => fsm.restore(data),
+      },
+      bootstrap: isBootstrapId(this.id)
+        ? [{ id: this.id, address: this.#address, role: RaftRole.Voter }]
+        : undefined,
+      heartbeatTimeoutMs: latency === undefined ? undefined : Math.max(1, (latency * 15) / 10),
+      electionTimeoutMs: latency === undefined ? undefined : latency * 15,
+      snapshotThreshold: options.snapshotThreshold,
+      snapshotTrailing: options.snapshotTrailing,
+      dial: options.dial,
+    });
+    const replication = new RaftReplication(raft);
+    replication.onLeadershipChange((leading) => this.#leadershipChanged(leading));
+    raft.on("error", (error) => {
+      this.#logger.error({ error: error.message }, "raft stopped on a fatal error");
+      for (const gateway of this.#gateways) gateway.leadershipLost();
+    });
+    this.#fsm = fsm;
+    this.#raft = raft;
+    this.#replication = replication;
+    try {
+      await raft.start();
+    } catch (error) {
+      await this.#listener.close();
+      fsm.close();
+      throw error;
+    }
+    this.#state = "started";
+    this.#logger.info({ id: String(this.id), address: this.#address }, "node started");
+  }
+
+  /** Stops serving: closes client connections, raft, and the databases. */
+  async close(): Promise<void> {
+    if (this.#state === "closed") return;
+    const wasStarted = this.#state === "started";
+    this.#state = "closed";
+    await this.#listener.close();
+    for (const gateway of [...this.#gateways]) gateway.close();
+    if (wasStarted) {
+      await this.#raft?.close();
+      this.#fsm?.close();
+    }
+  }
+
+  /** The leader this node knows of, or null. */
+  leader(): { id: bigint; address: string } | null {
+    return this.#raft?.leader() ?? null;
+  }
+
+  /** Raft role of this node right now. */
+  get state(): "follower" | "candidate" | "leader" {
+    return this.#raft?.state ?? "follower";
+  }
+
+  #onSocket(socket: Socket): void {
+    if (this.#state !== "started") {
+      socket.destroy();
+      return;
+    }
+    const gateway = new Gateway(
+      socket,
+      new StreamDecoder({ handshake: true }),
+      this.#services(),
+      (closed) => this.#gateways.delete(closed),
+    );
+    this.#gateways.add(gateway);
+    gateway.start();
+  }
+
+  #servicesCache: GatewayServices | null = null;
+  #services(): GatewayServices {
+    if (this.#servicesCache) return this.#servicesCache;
+    const fsm = this.#fsm!;
+    const raft = this.#raft!;
+    const replication = this.#replication!;
+    this.#servicesCache = {
+      fsm,
+      replication,
+      metadata: this.#metadata,
+      busyTimeoutMs: this.#options.busyTimeoutMs ?? 5000,
+      logger: this.#logger,
+      lockFor: (name) => {
+        let lock = this.#locks.get(name);
+        if (lock === undefined) this.#locks.set(name, (lock = new WriterLock()));
+        return lock;
+      },
+      leaderReady: () => this.#leaderReady(),
+      acceptPeer: (socket, id, address, leftover) => raft.accept(socket, id, address, leftover),
+    };
+    return this.#servicesCache;
+  }
+
+  #leadershipChanged(leading: boolean): void {
+    this.#logger.info({ leading }, leading ? "became leader" : "lost leadership");
+    if (leading) {
+      this.#barrierNeeded = true;
+      return;
+    }
+    for (const gateway of this.#gateways) gateway.leadershipLost();
+  }
+
+  /** A new leader applies everything its predecessors committed before it serves (one barrier). */
+  #leaderReady(): Promise<void> {
+    if (!this.#barrierNeeded) return Promise.resolve();
+    this.#barrier ??= this.#replication!.barrier()
+      .then(() => {
+        this.#barrierNeeded = false;
+      })
+      .finally(() => {
+        this.#barrier = null;
+      });
+    return this.#barrier;
+  }
+}
+
+function isBootstrapId(id: bigint): boolean {
+  return id === BOOTSTRAP_ID || id === 1n;
+}
+
+/** The id go-dqlite gives the node that founds a cluster. */
+export { BOOTSTRAP_ID };
+
+/**
+ * A new node id derived from its address, the time and randomness: non-zero, below 2^63 (so
+ * tools that read ids as signed 64-bit integers agree).
+ */
+export function generateId(address: string): bigint {
+  const digest = createHash("sha256")
+    .update(address)
+    .update(String(process.hrtime.bigint()))
+    .update(randomBytes(8))
+    .digest();
+  const id = digest.readBigUInt64LE(0) & 0x7fffffffffffffffn;
+  return id === 0n ? 1n : id;
+}
