@@ -1,6 +1,7 @@
 // The node's one listening socket: TCP for "host:port", a Linux abstract unix socket for "@name".
 // Clients and raft peers share it; a gateway tells them apart by the first request (CONNECT).
 import { createServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer, type TlsOptions } from "node:tls";
 
 export interface ListenAddress {
   /** The address as configured ("127.0.0.1:0" or "@name"). */
@@ -24,13 +25,31 @@ export class Listener {
   readonly #sockets = new Set<Socket>();
   #bound = "";
 
-  constructor(onSocket: (socket: Socket) => void) {
-    this.#server = createServer({ noDelay: true }, (socket) => {
+  /**
+   * With `tls`, every connection must complete a TLS handshake first (mutual when the options
+   * ask for client certificates); failed handshakes go to `onTlsError`.
+   */
+  constructor(
+    onSocket: (socket: Socket) => void,
+    tls?: TlsOptions,
+    onTlsError?: (error: Error) => void,
+  ) {
+    const accept = (socket: Socket) => {
       socket.setNoDelay(true);
       this.#sockets.add(socket);
       socket.once("close", () => this.#sockets.delete(socket));
       onSocket(socket);
-    });
+    };
+    if (tls === undefined) {
+      this.#server = createServer({ noDelay: true }, accept);
+    } else {
+      const server = createTlsServer(tls, accept);
+      server.on("tlsClientError", (error, socket) => {
+        socket.destroy();
+        onTlsError?.(error);
+      });
+      this.#server = server;
+    }
   }
 
   get address(): string {

@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import type { Socket } from "node:net";
+import type { ConnectionOptions, TlsOptions } from "node:tls";
 import { concatChunks, Fsm } from "../fsm/index.js";
 import { RaftRole } from "../raft/core/types.js";
 import type { DialFunction } from "../raft/io/dial.js";
@@ -14,6 +15,7 @@ import { Gateway, type GatewayServices, type NodeMetadata } from "./gateway.js";
 import { Listener } from "./listener.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { RaftReplication } from "./raft-replication.js";
+import { tlsDialer } from "./tls-dial.js";
 import { WriterLock } from "./writer-lock.js";
 
 export interface NodeOptions {
@@ -40,6 +42,12 @@ export interface NodeOptions {
   snapshotTrailing?: number;
   /** Quarantine damaged raft segments that a snapshot covers, instead of refusing to start. */
   autoRecovery?: boolean;
+  /**
+   * TLS for every connection, clients and peers alike: `server` for the listener (require client
+   * certificates for mutual TLS), `client` for dialing peers. Ignored for dialing when `dial`
+   * is given.
+   */
+  tls?: { server: TlsOptions; client: ConnectionOptions };
   /** How long a writer waits for its database's write lock before SQLITE_BUSY (default 5000). */
   busyTimeoutMs?: number;
   logger?: Logger;
@@ -69,7 +77,11 @@ export class Node {
     this.#address = options.address;
     this.#logger = options.logger ?? silentLogger;
     this.#metadata = { failureDomain: options.failureDomain ?? 0n, weight: 0n };
-    this.#listener = new Listener((socket) => this.#onSocket(socket));
+    this.#listener = new Listener(
+      (socket) => this.#onSocket(socket),
+      options.tls?.server,
+      (error) => this.#logger.warn({ error: error.message }, "TLS handshake refused"),
+    );
   }
 
   /**
@@ -108,7 +120,7 @@ export class Node {
       electionTimeoutMs: latency === undefined ? undefined : latency * 15,
       snapshotThreshold: options.snapshotThreshold,
       snapshotTrailing: options.snapshotTrailing,
-      dial: options.dial,
+      dial: options.dial ?? (options.tls ? tlsDialer(options.tls.client) : undefined),
     });
     const replication = new RaftReplication(raft);
     replication.onLeadershipChange((leading) => this.#leadershipChanged(leading));
