@@ -1,8 +1,33 @@
 // A seeded random SQL workload for replication tests: DDL, inserts, updates, deletes, large
 // blobs that spill a small page cache, VACUUM, rolled-back transactions, transactions raft
 // "fails" (aborted), several databases.
-import { SqliteError } from "../../src/sqlite/index.js";
+import assert from "node:assert/strict";
+import { type Connection, SqliteError, type SqlValue } from "../../src/sqlite/index.js";
 import type { ReplicationHarness } from "./replication-harness.js";
+
+/** Every table's rows as one string, read in the connection's current transaction. */
+function digest(connection: Connection): string {
+  const tables = connection.query(
+    "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+  );
+  const parts = tables.map(([table]) => {
+    const rows = connection.query(`SELECT * FROM "${String(table)}" ORDER BY 1`);
+    return `${String(table)}:${JSON.stringify(rows, (_key, value: SqlValue) =>
+      value instanceof Uint8Array
+        ? Buffer.from(value).toString("hex")
+        : typeof value === "bigint"
+          ? String(value)
+          : value,
+    )}`;
+  });
+  return parts.join("\n");
+}
+
+interface LongReader {
+  readonly connection: Connection;
+  readonly expected: string;
+  readonly untilStep: number;
+}
 
 /** Small fast PRNG (mulberry32): the same seed gives the same workload. */
 export function randomGenerator(seed: number): () => number {
@@ -49,8 +74,23 @@ export function runWorkload(
     return 100000 + int(300000);
   };
 
+  // Readers that hold a read transaction across several steps: they must keep seeing the
+  // version they started on while the workload writes, aborts and vacuums around them.
+  const readers = new Map<string, LongReader>();
+  const finishReader = (db: string, reader: LongReader) => {
+    assert.equal(digest(reader.connection), reader.expected, `long reader on ${db} saw a change`);
+    reader.connection.exec("COMMIT");
+    reader.connection.close();
+    readers.delete(db);
+  };
   for (let step = 0; step < options.steps; step++) {
+    for (const [db, reader] of readers) if (reader.untilStep <= step) finishReader(db, reader);
     const db = pick(DATABASES);
+    if (!readers.has(db) && random() < 0.15) {
+      const connection = harness.leader.connect(db);
+      connection.exec("BEGIN");
+      readers.set(db, { connection, expected: digest(connection), untilStep: step + 1 + int(6) });
+    }
     const abort = random() < options.abortRate;
     const tables = harness
       .run(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
@@ -119,4 +159,5 @@ export function runWorkload(
       if (!connection.isAutocommit()) harness.run(db, "ROLLBACK");
     }
   }
+  for (const [db, reader] of readers) finishReader(db, reader);
 }
