@@ -42,4 +42,15 @@ export {
   YamlNodeStore,
 } from "./client/index.js";
 export { EntryType, RaftRole } from "./raft/core/types.js";
+export {
+  generateId,
+  type Logger,
+  type LogFn,
+  type MemberSpec,
+  Node,
+  type NodeOptions,
+  reconfigureMembership,
+  reconfigureMembershipExt,
+  silentLogger,
+} from "./server/index.js";
 export * from "./wire/index.js";
