@@ -54,6 +54,9 @@ export function runWalk(options: WalkOptions): WalkResult {
   const prng = new Prng(seed ^ 0x5bd1e995);
   const voters = prng.pick([3, 3, 5]);
   const snapshotThreshold = prng.pick([4, 16, 1000]);
+  // Half the walks change membership and transfer leadership; the others keep to elections and
+  // replication, where they dig deeper.
+  const withChanges = prng.chance(0.5);
   const raftOptions = {
     electionTimeoutMs: ELECTION_MS,
     heartbeatTimeoutMs: HEARTBEAT_MS,
@@ -135,16 +138,40 @@ export function runWalk(options: WalkOptions): WalkResult {
     checker.onCommit(node.sim.id, raft);
   };
 
-  for (const server of configuration) {
-    const sim = new SimNode(server.id, server.address);
-    sim.disk.setHardState({ term: 1, votedFor: 0n });
-    sim.disk.entries = [bootstrap];
+  // With changes, two more servers start empty and may be added.
+  for (let i = 1; i <= voters + (withChanges ? 2 : 0); i++) {
+    const sim = new SimNode(BigInt(i), `n${i}`);
+    if (i <= voters) {
+      sim.disk.setHardState({ term: 1, votedFor: 0n });
+      sim.disk.entries = [bootstrap];
+    }
     const node = { sim, clockMs: 0 };
-    nodes.set(server.id, node);
+    nodes.set(sim.id, node);
     start(node);
     drive(node);
   }
   const all = [...nodes.values()];
+  /** A membership change or a leadership transfer at a leader; refusals are fine. */
+  const change = (leader: WalkNode) => {
+    const raft = leader.sim.raft!;
+    const members = raft.configuration;
+    const target = prng.pick(all).sim.id;
+    const role = prng.pick([RaftRole.Voter, RaftRole.Standby, RaftRole.Spare]);
+    const voterCount = members.filter((s) => s.role === RaftRole.Voter).length;
+    const isVoter = members.some((s) => s.id === target && s.role === RaftRole.Voter);
+    try {
+      const what = prng.int(0, 4);
+      if (what === 0) raft.addServer(target, `n${target}`);
+      else if (what === 1 && !(isVoter && role !== RaftRole.Voter && voterCount <= 1)) {
+        raft.assignRole(target, role);
+      } else if (what === 2 && !(isVoter && voterCount <= 1)) raft.removeServer(target);
+      else if (what === 3) raft.transferLeadership(0n);
+      log(`n${leader.sim.id} change ${what} n${target} ${RaftRole[role]}`);
+    } catch (error) {
+      if (!(error instanceof RaftError)) throw error;
+    }
+    drive(leader);
+  };
   let proposals = 0;
   try {
     for (let move = 0; move < moves; move++) {
@@ -177,7 +204,7 @@ export function runWalk(options: WalkOptions): WalkResult {
         log(`n${id} times out`);
         node.sim.raft.tick();
         drive(node);
-      } else if (roll < 85) {
+      } else if (roll < 83) {
         const raft = node.sim.raft;
         if (raft === null) continue;
         for (const op of node.sim.disk.completeDue(0, 1)) {
@@ -190,11 +217,15 @@ export function runWalk(options: WalkOptions): WalkResult {
           }
         }
         drive(node);
-      } else if (roll < 87) {
+      } else if (roll < 86) {
         log(`n${id} crashes and restarts`);
         node.sim.crash((disk) => disk.crash(prng));
         start(node);
         drive(node);
+      } else if (roll < 89 && withChanges) {
+        const leader = all.find((n) => n.sim.raft?.state === "leader");
+        if (leader === undefined) continue;
+        change(leader);
       } else {
         const leader = all.find((n) => n.sim.raft?.state === "leader" && prng.chance(0.8));
         if (leader === undefined) continue;
