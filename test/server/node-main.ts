@@ -1,0 +1,29 @@
+// One Node in its own process, for multi-process tests:
+//   node-main.ts <id> <address> <data dir> [<address to join>]
+// Prints "ready <address>" once serving (and added to the cluster when joining); SIGTERM closes.
+import { Client } from "../../src/client/index.js";
+import { Node } from "../../src/server/node.js";
+
+const [idText, address, dataDir, join] = process.argv.slice(2);
+const snapshotThreshold = Number(process.env.SNAPSHOT_THRESHOLD ?? 1024);
+const node = new Node({
+  id: BigInt(idText),
+  address,
+  dataDir,
+  networkLatencyMs: Number(process.env.LATENCY_MS ?? 20),
+  snapshotThreshold,
+  snapshotTrailing: Math.max(snapshotThreshold, Number(process.env.SNAPSHOT_TRAILING ?? 8192)),
+});
+await node.start();
+if (join && process.env.ALREADY_MEMBER !== "1") {
+  const admin = await Client.findLeader([join], { timeoutMs: 30_000 });
+  await admin.add({ id: node.id, address: node.address, role: "voter" }, { timeoutMs: 30_000 });
+  await admin.close();
+}
+process.stdout.write(`ready ${node.address}\n`);
+const stop = async () => {
+  await node.close();
+  process.exit(0);
+};
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
