@@ -36,7 +36,3 @@ export function checkConfiguration(configuration: Configuration): void {
     addresses.add(server.address);
   }
 }
-
-export function withRole(configuration: Configuration, id: NodeId, role: RaftRole): ServerInfo[] {
-  return configuration.map((server) => (server.id === id ? { ...server, role } : { ...server }));
-}

@@ -6,7 +6,7 @@ import { findServer } from "./configuration.js";
 import { RaftError } from "./errors.js";
 import { type Appended, appendConfiguration, maybeSendTimeoutNow } from "./leader.js";
 import type { NodeState } from "./node-state.js";
-import { type NodeId, RaftRole } from "./types.js";
+import { type NodeId, RaftRole, type ServerInfo } from "./types.js";
 
 /** Throws unless this node is a leader with room for `sizeBytes` more uncommitted data. */
 export function checkRoomFor(node: NodeState, sizeBytes: number): void {
@@ -95,7 +95,7 @@ export function removeServer(node: NodeState, id: NodeId): Appended {
   );
 }
 
-function withRole(node: NodeState, id: NodeId, role: RaftRole) {
+function withRole(node: NodeState, id: NodeId, role: RaftRole): ServerInfo[] {
   return node.configuration.map((server) => (server.id === id ? { ...server, role } : server));
 }
 
