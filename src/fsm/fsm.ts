@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import {
   type Connection,
+  PAGE_SIZE_BYTES,
   type PendingTransaction,
   type ReplicatedDatabase,
   type Sqlite,
@@ -160,6 +161,13 @@ export class Fsm {
    */
   restore(data: Uint8Array, index = 0): void {
     const restored = decodeSnapshot(data);
+    for (const { name, pageSizeBytes } of restored) {
+      if (pageSizeBytes !== 0 && pageSizeBytes !== PAGE_SIZE_BYTES) {
+        throw new DecodeError(
+          `snapshot: ${name} has ${pageSizeBytes}-byte pages, dqlite uses ${PAGE_SIZE_BYTES}`,
+        );
+      }
+    }
     const byName = new Map(restored.map((database) => [database.name, database]));
     for (const database of this.vfs.databases()) {
       if (!byName.has(database.name)) database.replace(database.store.pageSizeBytes, []);

@@ -239,3 +239,20 @@ test("a connection open during a restore sees the restored content and schema", 
     harness.close();
   }
 });
+
+test("a snapshot with pages of another size than dqlite's 4096 is refused", () => {
+  const fsm = new Fsm(sqlite);
+  try {
+    const page = new Uint8Array(512);
+    page.set([0x02, 0x00], 16);
+    new DataView(page.buffer).setUint32(28, 1);
+    const bytes = concatChunks(
+      encodeSnapshot([{ name: "small", pageSizeBytes: 512, pages: [page] }]),
+    );
+    assert.equal(decodeSnapshot(bytes)[0].pageSizeBytes, 512);
+    assert.throws(() => fsm.restore(bytes), /512-byte pages/);
+    assert.equal(fsm.vfs.has("small"), false);
+  } finally {
+    fsm.close();
+  }
+});
