@@ -24,6 +24,9 @@ const options = program.opts<{
 }>();
 const faultMs = Number(options.faultMs);
 
+/** What happened across the seeds run (chaos runs only: leaders, crashes, snapshots...). */
+const totals = new Map<string, number>();
+
 /** Runs one seed; returns [steps, committed]. Throws ChaosFailure or WalkFailure. */
 function runSeed(seed: number, trace: boolean): [number, number] {
   if (options.walk) {
@@ -31,6 +34,9 @@ function runSeed(seed: number, trace: boolean): [number, number] {
     return [result.moves, result.committed];
   }
   const result = runChaos({ seed, faultMs, trace });
+  for (const [key, value] of Object.entries(result.stats)) {
+    totals.set(key, (totals.get(key) ?? 0) + value);
+  }
   return [result.steps, result.committed];
 }
 
@@ -74,6 +80,10 @@ if (options.seed !== undefined) {
     `${count} seeds from ${from}: ${failures.length} failed, ${steps} steps, ` +
       `${committed} entries committed, ${seconds.toFixed(1)} s`,
   );
+  if (totals.size > 0) {
+    const perSeed = [...totals].map(([key, value]) => `${key} ${(value / count).toFixed(1)}`);
+    console.log(`per seed: ${perSeed.join(", ")}`);
+  }
   if (failures.length > 0) {
     console.log(
       `replay with: npm run sim --${options.walk ? " --walk" : ""} --seed ${failures[0]}`,
