@@ -82,14 +82,12 @@ export function handleRequestVote(node: NodeState, request: RequestVote): void {
 // Unlike libraft 0.15 a server votes whatever its own role: the candidate counts only the votes
 // of its own configuration's voters, and a server demoted by an entry the candidate lacks may
 // still be a voter there (refusing would deadlock the cluster, as etcd also found).
+//
+// libraft 0.15 also lets a node with a pending transfer vote for the transfer's target although it
+// voted for another candidate in that term: two votes in one term, two leaders (found by the
+// random walks). Here one vote per term holds without exception.
 function grantVote(node: NodeState, request: RequestVote): boolean {
-  const isTransferee = node.transfer !== null && node.transfer.target === request.candidateId;
-  if (
-    !request.preVote &&
-    node.votedFor !== 0n &&
-    node.votedFor !== request.candidateId &&
-    !isTransferee
-  ) {
+  if (!request.preVote && node.votedFor !== 0n && node.votedFor !== request.candidateId) {
     return false;
   }
   if (!candidateLogIsUpToDate(node, request)) return false;

@@ -241,3 +241,44 @@ test("standbys and spares never campaign", () => {
   assert.equal(h.raft(4).state, "follower");
   assert.equal(h.queue.length, 0);
 });
+
+test("a node with a pending transfer still gives one vote per term (libraft 0.15 gives two)", () => {
+  const h = new Harness({ members: [1, 2, 3] });
+  h.campaign(1);
+  h.isolate(2);
+  h.propose(1, 1);
+  h.deliver();
+  h.raft(1).transferLeadership(2n); // node 2 lags: the transfer stays pending
+  h.drop();
+  h.heal();
+  assert.equal(h.raft(1).transferTarget, 2n);
+  h.raft(1).step(
+    requestVote({
+      from: 3n,
+      candidateId: 3n,
+      term: 3,
+      lastLogIndex: 3,
+      lastLogTerm: 2,
+      disruptLeader: true,
+    }),
+  );
+  h.raft(1).step(
+    requestVote({
+      from: 2n,
+      candidateId: 2n,
+      term: 3,
+      lastLogIndex: 3,
+      lastLogTerm: 2,
+      disruptLeader: true,
+    }),
+  );
+  h.process(1);
+  const replies = h.drop((m) => m.type === "requestVoteResult") as RequestVoteResult[];
+  assert.deepEqual(
+    replies.map((r) => [r.to, r.term, r.voteGranted]),
+    [
+      [3n, 3, true],
+      [2n, 3, false],
+    ],
+  );
+});
