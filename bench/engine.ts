@@ -179,10 +179,18 @@ function insertsAndSelects(sqlite: Sqlite, short: boolean): void {
   fsm.close();
 }
 
-function snapshots(sqlite: Sqlite, short: boolean): void {
+/** Collects garbage and waits for freed ArrayBuffers to be swept, so memory figures settle. */
+async function settledMemory(): Promise<NodeJS.MemoryUsage> {
+  for (let i = 0; i < 3; i++) {
+    collectGarbage();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return process.memoryUsage();
+}
+
+async function snapshots(sqlite: Sqlite, short: boolean): Promise<void> {
   const targetBytes = (short ? 20 : 100) * 1024 * 1024;
-  collectGarbage();
-  const before = process.memoryUsage();
+  const before = await settledMemory();
   const fsm = new Fsm(sqlite);
   const connection = fsm.connect("big");
   let index = 0;
@@ -205,8 +213,7 @@ function snapshots(sqlite: Sqlite, short: boolean): void {
   }
   insert.finalize();
   connection.close();
-  collectGarbage();
-  const after = process.memoryUsage();
+  const after = await settledMemory();
   const databaseBytes = fsm.database("big").store.pageCount * 4096;
   const usedBytes = after.heapUsed + after.arrayBuffers - (before.heapUsed + before.arrayBuffers);
   const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
@@ -244,7 +251,7 @@ function snapshots(sqlite: Sqlite, short: boolean): void {
 export async function run(options: { short: boolean }): Promise<void> {
   const sqlite = await loadSqlite();
   insertsAndSelects(sqlite, options.short);
-  snapshots(sqlite, options.short);
+  await snapshots(sqlite, options.short);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
