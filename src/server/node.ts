@@ -160,6 +160,11 @@ export class Node {
     return this.#raft?.leader() ?? null;
   }
 
+  /** Client connections being served right now (raft peers not included). */
+  get clientConnections(): number {
+    return this.#gateways.size;
+  }
+
   /** Raft role of this node right now. */
   get state(): "follower" | "candidate" | "leader" {
     return this.#raft?.state ?? "follower";
