@@ -78,8 +78,6 @@ export class SimCluster {
   };
   /** Called when a node becomes leader (the chaos runner uses it to crash new leaders). */
   onLeader: ((id: NodeId) => void) | undefined;
-  /** Everything committed and applied somewhere, by index (for tests). */
-  readonly appliedCommands = new Map<number, Uint8Array>();
 
   constructor(options: SimClusterOptions) {
     this.options = {
@@ -331,7 +329,6 @@ export class SimCluster {
       node.fsm.apply(entry);
       this.checker.onApply(id, entry);
       this.checker.onFsmState(id, entry.index, node.fsm.hash);
-      if (entry.type === 1) this.appliedCommands.set(entry.index, entry.data);
     }
     for (const event of ready.events) {
       this.stats.events++;
