@@ -1,5 +1,6 @@
 // Public API of dqlite-ts. Each layer exports what users need; internals stay in their folders.
 
+export * from "./app/index.js";
 // The client's NodeInfo (role always present) takes precedence over the wire's shape.
 export {
   type BindParameters,
