@@ -102,7 +102,7 @@ export function adjustRoles(input: RolesInput, leaderId: bigint): RoleChange | n
   // Rule 2: a cluster too small for a quorum of three keeps the leader as its only voter.
   if (size < MIN_VOTERS) {
     const extra = input.nodes.filter((n) => n.id !== leaderId && n.role === Role.Voter);
-    return extra.length === 0 ? null : { role: Role.Spare, candidates: view.shuffled(extra) };
+    return extra.length === 0 ? null : { role: Role.Spare, candidates: view.shuffledInfo(extra) };
   }
   const onlineVoters = view.list(Role.Voter, true);
   const onlineStandbys = view.list(Role.StandBy, true);
@@ -146,7 +146,7 @@ export function adjustRoles(input: RolesInput, leaderId: bigint): RoleChange | n
 
   // Rule 7: offline voters count against the quorum: demote them.
   if (offlineVoters.length > 0) {
-    return { role: Role.Spare, candidates: view.shuffled(offlineVoters) };
+    return { role: Role.Spare, candidates: view.shuffledInfo(offlineVoters) };
   }
 
   // Rule 8: too few online stand-bys: promote an online spare (none: nothing to do).
@@ -162,12 +162,12 @@ export function adjustRoles(input: RolesInput, leaderId: bigint): RoleChange | n
   // Rule 9: too many online stand-bys: demote one.
   if (onlineStandbys.length > input.standbys) {
     const demotable = onlineStandbys.filter((node) => node.id !== leaderId);
-    return { role: Role.Spare, candidates: view.shuffled(demotable) };
+    return { role: Role.Spare, candidates: view.shuffledInfo(demotable) };
   }
 
   // Rule 10: offline stand-bys: demote them.
   if (offlineStandbys.length > 0) {
-    return { role: Role.Spare, candidates: view.shuffled(offlineStandbys) };
+    return { role: Role.Spare, candidates: view.shuffledInfo(offlineStandbys) };
   }
   return null;
 }
@@ -230,6 +230,11 @@ class ClusterView {
     const domains = new Set<bigint>();
     for (const node of nodes) if (node.metadata !== null) domains.add(node.metadata.failureDomain);
     return domains;
+  }
+
+  /** Nodes in random order, as plain NodeInfo. */
+  shuffledInfo(nodes: readonly ProbedNode[]): NodeInfo[] {
+    return this.shuffled(nodes).map(toNodeInfo);
   }
 
   shuffled<T>(items: readonly T[]): T[] {
