@@ -1,20 +1,17 @@
-// `dqlite-benchmark --client`: go-dqlite's benchmark workload against an existing cluster.
-import type { Writable } from "node:stream";
-import { connect, type Database } from "../client/index.js";
+// `dqlite-benchmark`: go-dqlite's benchmark. Every instance embeds a node through the App and the
+// one started with --driver runs the workload (embedded mode); --client runs it against an
+// existing cluster instead.
 import {
   BENCHMARK_HELP,
   BENCHMARK_USAGE,
   BenchmarkUsageError,
   parseBenchmarkArguments,
 } from "./benchmark/arguments.js";
-import { formatSummary, summarize, writeResultFiles } from "./benchmark/results.js";
-import { waitForCluster } from "./benchmark/wait-for-cluster.js";
-import { runWorkload, setUpKvSchema } from "./benchmark/workload.js";
+import { runClientMode } from "./benchmark/client-mode.js";
+import { runEmbeddedMode } from "./benchmark/embedded-mode.js";
+import type { BenchmarkIo } from "./benchmark/report.js";
 
-export interface BenchmarkIo {
-  stdout: Writable;
-  stderr: Writable;
-}
+export type { BenchmarkIo } from "./benchmark/report.js";
 
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGQUIT", "SIGPWR"];
 
@@ -37,44 +34,14 @@ export async function main(args: string[], io: BenchmarkIo = process): Promise<n
   const stop = new AbortController();
   const onSignal = (): void => stop.abort(new Error("signal received"));
   for (const name of STOP_SIGNALS) process.on(name, onSignal);
-  const databases: Database[] = [];
   try {
-    await waitForCluster(options.cluster, {
-      timeoutMs: options.clusterTimeoutMs,
-      signal: stop.signal,
-    });
-    // go-dqlite's pool gives each worker goroutine a connection of its own.
-    for (let i = 0; i < options.workers; i++) {
-      databases.push(
-        await connect({ cluster: options.cluster, database: options.database, maxConnections: 1 }),
-      );
-    }
-    await setUpKvSchema(databases[0]);
-    const result = await runWorkload({
-      db: databases,
-      workload: options.workload,
-      workers: options.workers,
-      durationMs: options.durationMs,
-      keySizeBytes: options.keySizeBytes,
-      valueSizeBytes: options.valueSizeBytes,
-      signal: stop.signal,
-      onProgress: ({ elapsedMs, successes, errors }) => {
-        const rate = elapsedMs > 0 ? successes / (elapsedMs / 1000) : 0;
-        io.stderr.write(
-          `${(elapsedMs / 1000).toFixed(0).padStart(4)} s: ${successes} ops (${rate.toFixed(0)} ops/s), ${errors} errors\n`,
-        );
-      },
-    });
-    const resultsDir = await writeResultFiles(options.dir, result);
-    const summary = formatSummary(summarize(result));
-    io.stdout.write(`Benchmark done. Results available here:\n${resultsDir}\n`);
-    io.stdout.write(`${summary.join("\n")}\n`);
+    if (options.client) await runClientMode(options, io, stop.signal);
+    else await runEmbeddedMode(options, io, stop.signal);
     return 0;
   } catch (error) {
     io.stderr.write(`Error: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   } finally {
     for (const name of STOP_SIGNALS) process.off(name, onSignal);
-    await Promise.all(databases.map((db) => db.close()));
   }
 }
