@@ -45,8 +45,8 @@ export {
 export { EntryType, RaftRole } from "./raft/core/types.js";
 export {
   generateId,
-  type Logger,
   type LogFn,
+  type Logger,
   type MemberSpec,
   Node,
   type NodeOptions,
