@@ -130,15 +130,29 @@ export class AppCluster {
     check: (members: NodeInfo[]) => boolean,
     timeoutMs = 30_000,
   ): Promise<NodeInfo[]> {
-    return await waitFor(
-      what,
-      async () => {
-        const members = await this.members();
-        return check(members) ? members : undefined;
-      },
-      timeoutMs,
-      100,
-    );
+    let last: NodeInfo[] = [];
+    try {
+      return await waitFor(
+        what,
+        async () => {
+          last = await this.members();
+          return check(last) ? last : undefined;
+        },
+        timeoutMs,
+        100,
+      );
+    } catch (error) {
+      const seen = last.map((m) => `node${this.indexOf(m.address)}=${m.role}`).join(" ");
+      const up = this.apps.map((app, i) => (app ? i : -1)).filter((i) => i >= 0);
+      const warnings = this.logs
+        .filter((l) => l.level !== "debug" && l.level !== "info")
+        .slice(-10)
+        .map((l) => `${l.message} ${JSON.stringify(l.fields)}`);
+      throw new Error(
+        `${(error as Error).message}; last roles: ${seen}; running: ${up.join(",")}; last warnings:\n${warnings.join("\n")}`,
+        { cause: error },
+      );
+    }
   }
 
   async close(): Promise<void> {
