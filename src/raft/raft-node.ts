@@ -437,8 +437,14 @@ export class RaftNode {
     this.#snapshotting = true;
     try {
       const index = raft.lastApplied;
-      const data = await this.#options.fsm.snapshot();
+      // The metadata must be read before awaiting: an InstallSnapshot accepted meanwhile moves
+      // the log past `index`, and then this snapshot is stale and dropped.
       const meta = raft.snapshotMeta(index);
+      const data = await this.#options.fsm.snapshot();
+      if (raft.snapshotIndex > index) {
+        this.#snapshotting = false;
+        return;
+      }
       this.#snapshotIndex = index;
       // Written in the background: the log keeps going meanwhile.
       this.#options.storage
