@@ -1,0 +1,385 @@
+// The cluster under test: one test app (app/main.ts, embedding a dqlite App) per network
+// namespace, started and stopped by pid, with its data directory optionally on a small tmpfs
+// (for disk-full faults) and optionally under libfaketime (for clock faults).
+import { existsSync, mkdirSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Client } from "../../src/client/index.js";
+import { startProcess, type TestProcess, waitFor } from "../harness/processes.js";
+import type { Outcome } from "./app/outcome.js";
+import { onCleanup, run } from "./net/cleanup.js";
+import { ClusterNetwork, type Host } from "./net/network.js";
+
+const REPO = resolve(import.meta.dirname, "..", "..");
+const APP_MAIN = join(import.meta.dirname, "app", "main.ts");
+const DQLITE_PORT = 9001;
+const HTTP_PORT = 8080;
+export const FAKETIME_LIBRARY = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
+export interface ClusterOptions {
+  size?: number;
+  /** dqlite's network latency option: heartbeat 1.5×, election timeout 15× (default 20). */
+  latencyMs?: number;
+  /** The app's limit for one operation (default 3000). */
+  opTimeoutMs?: number;
+  /** Nodes (1-based) whose data directory is a tmpfs of `tmpfsSizeMb`. */
+  tmpfsNodes?: readonly number[];
+  tmpfsSizeMb?: number;
+  /** Run the apps under libfaketime (wall clock only) so their clocks can be moved. */
+  faketime?: boolean;
+  /** Where node logs go (kept after the run). */
+  logDir: string;
+}
+
+/** One node of the cluster: where it lives and its process, if running. */
+export interface ClusterNode {
+  readonly index: number;
+  readonly host: Host;
+  readonly dir: string;
+  readonly address: string;
+  readonly http: string;
+  readonly logPath: string;
+  process: TestProcess | null;
+  paused: boolean;
+  /** Removed from the cluster by a membership fault (its data wiped). */
+  removed: boolean;
+}
+
+export class FaultCluster {
+  readonly network: ClusterNetwork;
+  readonly nodes: readonly ClusterNode[];
+  readonly options: Required<Omit<ClusterOptions, "tmpfsNodes">> & {
+    tmpfsNodes: readonly number[];
+  };
+  #starts = 0;
+
+  private constructor(network: ClusterNetwork, options: FaultCluster["options"]) {
+    this.network = network;
+    this.options = options;
+    this.nodes = network.hosts.map((host) => ({
+      index: host.index,
+      host,
+      dir: join(network.runDir, `n${host.index}`),
+      address: `${host.ip}:${DQLITE_PORT}`,
+      http: `${host.ip}:${HTTP_PORT}`,
+      logPath: join(options.logDir, `n${host.index}.log`),
+      process: null,
+      paused: false,
+      removed: false,
+    }));
+  }
+
+  /** Builds the network and starts every node: node 1 founds the cluster, the others join it. */
+  static async start(options: ClusterOptions): Promise<FaultCluster> {
+    const resolved = {
+      size: options.size ?? 5,
+      latencyMs: options.latencyMs ?? 20,
+      opTimeoutMs: options.opTimeoutMs ?? 3000,
+      tmpfsNodes: options.tmpfsNodes ?? [],
+      tmpfsSizeMb: options.tmpfsSizeMb ?? 64,
+      faketime: options.faketime ?? false,
+      logDir: options.logDir,
+    };
+    mkdirSync(resolved.logDir, { recursive: true });
+    const cluster = new FaultCluster(ClusterNetwork.create(resolved.size), resolved);
+    for (const node of cluster.nodes) {
+      mkdirSync(node.dir, { recursive: true });
+      if (resolved.tmpfsNodes.includes(node.index)) cluster.#mountTmpfs(node);
+      if (resolved.faketime) writeFileSync(cluster.#faketimeFile(node), "+0\n");
+    }
+    const [first, ...rest] = cluster.nodes;
+    await cluster.startNode(first!.index, []);
+    // Joining one at a time keeps the roles dance short and the machine's two cores calm.
+    for (const node of rest) await cluster.startNode(node.index, [first!.address]);
+    await cluster.waitStable();
+    return cluster;
+  }
+
+  node(index: number): ClusterNode {
+    const node = this.nodes[index - 1];
+    if (!node) throw new RangeError(`no node ${index}`);
+    return node;
+  }
+
+  get addresses(): string[] {
+    return this.nodes.filter((n) => !n.removed).map((n) => n.address);
+  }
+
+  #mountTmpfs(node: ClusterNode): void {
+    run("mount", [
+      "-t",
+      "tmpfs",
+      "-o",
+      `size=${this.options.tmpfsSizeMb}m,mode=0700`,
+      "tmpfs",
+      node.dir,
+    ]);
+    onCleanup(`tmpfs ${node.dir}`, () => run("umount", ["-l", node.dir], true));
+  }
+
+  #faketimeFile(node: ClusterNode): string {
+    return join(this.network.runDir, `n${node.index}.faketime`);
+  }
+
+  /** Sets a node's wall-clock offset for libfaketime ("+120", "-3600", "+0"). */
+  setClockOffset(index: number, offsetSeconds: number): void {
+    if (!this.options.faketime) throw new Error("the cluster was started without faketime");
+    const text = offsetSeconds >= 0 ? `+${offsetSeconds}` : `${offsetSeconds}`;
+    writeFileSync(this.#faketimeFile(this.node(index)), `${text}\n`);
+  }
+
+  /**
+   * Starts node `index`'s app (a restart when it has files); `join` lists members to join
+   * through on a first start. Resolves once its HTTP endpoint reports the database open.
+   */
+  async startNode(index: number, join?: readonly string[], timeoutMs = 90_000): Promise<void> {
+    const node = this.node(index);
+    if (node.process?.alive()) throw new Error(`node ${index} is already running`);
+    const args = [
+      "--import",
+      "tsx",
+      APP_MAIN,
+      "--dir",
+      node.dir,
+      "--address",
+      node.address,
+      "--http",
+      node.http,
+      "--latency-ms",
+      String(this.options.latencyMs),
+      "--timeout-ms",
+      String(this.options.opTimeoutMs),
+    ];
+    if (join && join.length > 0) args.push("--cluster", join.join(","));
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      FAULTS_LOG_LEVEL: process.env.FAULTS_LOG_LEVEL ?? "info",
+    };
+    if (this.options.faketime) {
+      Object.assign(env, {
+        LD_PRELOAD: FAKETIME_LIBRARY,
+        FAKETIME_TIMESTAMP_FILE: this.#faketimeFile(node),
+        FAKETIME_NO_CACHE: "1",
+        // Only the wall clock moves: raft's timers use the monotonic clock, as a real clock
+        // jump (NTP, an operator) would leave it.
+        FAKETIME_DONT_FAKE_MONOTONIC: "1",
+      });
+    }
+    this.#starts++;
+    writeFileSync(
+      node.logPath,
+      `--- start ${this.#starts} of node ${index} at ${new Date().toISOString()}\n`,
+      {
+        flag: "a",
+      },
+    );
+    const child = startProcess(
+      `n${index}`,
+      "ip",
+      ["netns", "exec", node.host.namespace, process.execPath, ...args],
+      node.logPath,
+      env,
+    );
+    onCleanup(`process of node ${index} (${child.pid})`, () => child.kill("SIGKILL"));
+    node.process = child;
+    node.paused = false;
+    node.removed = false;
+    await waitFor(
+      `node ${index} ready`,
+      async () => {
+        if (!child.alive()) throw new Error(`node ${index} exited: ${await child.exited}`);
+        const outcome = await this.request(index, "GET", "/health", undefined, 2000);
+        return outcome.type === "ok" ? true : undefined;
+      },
+      timeoutMs,
+      250,
+    ).catch((error) => {
+      throw new Error(`node ${index} did not become ready (log: ${node.logPath})`, {
+        cause: error,
+      });
+    });
+  }
+
+  /** SIGKILL: the process dies at once, nothing is flushed beyond what was synced. */
+  async kill(index: number): Promise<void> {
+    const node = this.node(index);
+    if (!node.process?.alive()) return;
+    if (node.paused) node.process.kill("SIGCONT");
+    node.process.kill("SIGKILL");
+    await node.process.exited;
+    node.paused = false;
+  }
+
+  /** SIGTERM: the app hands its role and leadership over and stops. */
+  async stopGracefully(index: number, graceMs = 30_000): Promise<number | string | undefined> {
+    const node = this.node(index);
+    if (!node.process?.alive()) return undefined;
+    if (node.paused) this.resume(index);
+    return node.process.stop(graceMs);
+  }
+
+  pause(index: number): void {
+    const node = this.node(index);
+    if (!node.process?.alive() || node.paused) return;
+    node.process.kill("SIGSTOP");
+    node.paused = true;
+  }
+
+  resume(index: number): void {
+    const node = this.node(index);
+    if (!node.process?.alive() || !node.paused) return;
+    node.process.kill("SIGCONT");
+    node.paused = false;
+  }
+
+  running(index: number): boolean {
+    return this.node(index).process?.alive() ?? false;
+  }
+
+  /** Removes a node's files (after it was removed from the cluster). */
+  wipe(index: number): void {
+    const node = this.node(index);
+    if (node.process?.alive()) throw new Error(`node ${index} is running`);
+    if (this.options.tmpfsNodes.includes(index)) {
+      run("find", [node.dir, "-mindepth", "1", "-delete"], true);
+    } else {
+      rmSync(node.dir, { recursive: true, force: true });
+      mkdirSync(node.dir, { recursive: true });
+    }
+  }
+
+  /** Fills a tmpfs node's disk completely; returns the filler's path. */
+  fillDisk(index: number): string {
+    const node = this.node(index);
+    if (!this.options.tmpfsNodes.includes(index)) throw new Error(`node ${index} has no tmpfs`);
+    const filler = join(node.dir, "filler");
+    // dd stops with "No space left on device", which is the point.
+    run(
+      "dd",
+      ["if=/dev/zero", `of=${filler}`, "bs=1M", `count=${this.options.tmpfsSizeMb + 1}`],
+      true,
+    );
+    return filler;
+  }
+
+  freeDisk(index: number): void {
+    const filler = join(this.node(index).dir, "filler");
+    if (existsSync(filler)) unlinkSync(filler);
+  }
+
+  /** The cluster's members as its leader reports them. */
+  async members(timeoutMs = 10_000): Promise<{ id: bigint; address: string; role: number }[]> {
+    const client = await Client.findLeader(this.addresses, { timeoutMs });
+    try {
+      return (await client.cluster({ timeoutMs })).map((n) => ({
+        id: n.id,
+        address: n.address,
+        role: n.role,
+      }));
+    } finally {
+      client.close();
+    }
+  }
+
+  /** The index of the node that leads now, as leader discovery finds it, or undefined. */
+  async leader(timeoutMs = 5000): Promise<number | undefined> {
+    try {
+      const client = await Client.findLeader(this.addresses, { timeoutMs });
+      client.close();
+      return this.nodes.find((n) => n.address === client.address)?.index;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Removes node `index` from the configuration through the leader. */
+  async removeMember(index: number, timeoutMs = 20_000): Promise<void> {
+    const address = this.node(index).address;
+    await waitFor(
+      `removal of node ${index}`,
+      async () => {
+        const client = await Client.findLeader(this.addresses, { timeoutMs: 5000 });
+        try {
+          const member = (await client.cluster({ timeoutMs: 5000 })).find(
+            (n) => n.address === address,
+          );
+          if (member) await client.remove(member.id, { timeoutMs: 5000 });
+          return true;
+        } finally {
+          client.close();
+        }
+      },
+      timeoutMs,
+      500,
+    );
+    this.node(index).removed = true;
+  }
+
+  /**
+   * Waits until every running node serves and the cluster has a leader with all running nodes
+   * as members and at least three voters, or throws.
+   */
+  async waitStable(timeoutMs = 90_000): Promise<void> {
+    await waitFor(
+      "a stable cluster",
+      async () => {
+        for (const node of this.nodes) {
+          if (!node.process?.alive() || node.removed) continue;
+          const health = await this.request(node.index, "GET", "/health", undefined, 2000);
+          if (health.type !== "ok") return undefined;
+        }
+        const members = await this.members(5000);
+        const running = this.nodes.filter((n) => n.process?.alive() && !n.removed);
+        const voters = members.filter((m) => m.role === 0).length;
+        const all = running.every((n) => members.some((m) => m.address === n.address));
+        return all && voters >= Math.min(3, running.length) ? true : undefined;
+      },
+      timeoutMs,
+      500,
+    );
+  }
+
+  /**
+   * One HTTP request to a node's app. A refused connection means the request never arrived
+   * (fail); a timeout or a reset means it may have (info).
+   */
+  async request(
+    index: number,
+    method: "GET" | "POST",
+    path: string,
+    body?: unknown,
+    timeoutMs?: number,
+  ): Promise<Outcome> {
+    const node = this.node(index);
+    try {
+      const response = await fetch(`http://${node.http}${path}`, {
+        method,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: body === undefined ? undefined : { "content-type": "application/json" },
+        signal: AbortSignal.timeout(timeoutMs ?? this.options.opTimeoutMs + 2000),
+      });
+      return (await response.json()) as Outcome;
+    } catch (error) {
+      const code = ((error as Error).cause as { code?: string } | undefined)?.code;
+      if (code === "ECONNREFUSED") return { type: "fail", error: "connection refused" };
+      return {
+        type: "info",
+        error: `http: ${(error as Error).name} ${code ?? (error as Error).message}`,
+      };
+    }
+  }
+
+  /** Stops every node (SIGKILL) and tears the network down. */
+  async close(): Promise<void> {
+    for (const node of this.nodes) {
+      if (node.process?.alive()) {
+        if (node.paused) node.process.kill("SIGCONT");
+        node.process.kill("SIGKILL");
+        await node.process.exited;
+      }
+    }
+    await sleep(10);
+  }
+}
+
+export { REPO };
