@@ -3,7 +3,15 @@
 // namespaces that drop packets from the cut-off peers, so faults are real packet loss.
 import { execFile } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { onCleanup, run } from "./cleanup.js";
@@ -148,7 +156,9 @@ export class ClusterNetwork {
   async #setDrops(host: Host, blocked: readonly Host[]): Promise<void> {
     const commands = ["flush chain inet dqf input"];
     if (blocked.length > 0) {
-      commands.push(`add rule inet dqf input ip saddr { ${blocked.map((h) => h.ip).join(", ")} } drop`);
+      commands.push(
+        `add rule inet dqf input ip saddr { ${blocked.map((h) => h.ip).join(", ")} } drop`,
+      );
     }
     await nftAsync(host.namespace, commands);
   }
@@ -199,7 +209,9 @@ export function sweepStale(now = Date.now()): string[] {
     const marker = join(dir, "marker");
     const ageMs = now - (existsSync(marker) ? statSync(marker).mtimeMs : statSync(dir).mtimeMs);
     if (ageMs < STALE_AFTER_MS) continue;
-    const subnet = existsSync(marker) ? readFileSync(marker, "utf8").trim().split(" ")[2] : undefined;
+    const subnet = existsSync(marker)
+      ? readFileSync(marker, "utf8").trim().split(" ")[2]
+      : undefined;
     for (const namespace of run("ip", ["netns", "list"], true).split("\n")) {
       const name = namespace.split(" ")[0] ?? "";
       if (name.startsWith(`${NAME_PREFIX}-${runId}-`)) deleteNamespace(name);

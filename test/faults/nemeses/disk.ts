@@ -1,0 +1,35 @@
+// Disk full: the nodes whose data directory is a small tmpfs get it filled to the last byte, and
+// freed again. The node must keep running (or at least restart) and catch up by itself.
+import type { Nemesis } from "./nemesis.js";
+import { restart } from "./nemesis.js";
+
+export function diskFullNemesis(): Nemesis {
+  let filled: number[] = [];
+  return {
+    name: "disk-full",
+    async start({ cluster, random }) {
+      const candidates = cluster.options.tmpfsNodes.filter(
+        (i) => cluster.running(i) && !cluster.node(i).removed,
+      );
+      if (candidates.length === 0) return undefined;
+      const index = candidates[Math.floor(random() * candidates.length)]!;
+      cluster.fillDisk(index);
+      filled = [index];
+      return `filled the disk of n${index}`;
+    },
+    async stop(context) {
+      const notes = [];
+      for (const index of filled) {
+        context.cluster.freeDisk(index);
+        notes.push(`freed the disk of n${index}`);
+        if (!context.cluster.running(index) && !context.cluster.node(index).removed) {
+          const exit = await context.cluster.node(index).process?.exited;
+          context.finding(`n${index} exited (${exit}) while its disk was full`);
+          notes.push(await restart(context, index, "disk full"));
+        }
+      }
+      filled = [];
+      return notes.join(", ");
+    },
+  };
+}

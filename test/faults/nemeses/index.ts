@@ -1,0 +1,55 @@
+// The nemeses by name, as the command line and the matrix name them.
+import { clockNemesis } from "./clock.js";
+import { diskFullNemesis } from "./disk.js";
+import { memberNemesis } from "./member.js";
+import type { Nemesis } from "./nemesis.js";
+import { partitionNemesis } from "./partition.js";
+import { killNemesis, pauseNemesis, stopNemesis } from "./process.js";
+
+export const NEMESIS_NAMES = [
+  "none",
+  "partition",
+  "partition-leader",
+  "partition-one",
+  "partition-halves",
+  "partition-bridge",
+  "partition-ring",
+  "kill",
+  "pause",
+  "stop",
+  "disk-full",
+  "member",
+  "clock",
+] as const;
+export type NemesisName = (typeof NEMESIS_NAMES)[number];
+
+export function makeNemesis(name: NemesisName): Nemesis | undefined {
+  switch (name) {
+    case "none":
+      return undefined;
+    case "partition":
+      return partitionNemesis(["one", "halves", "leader", "bridge", "ring"]);
+    case "partition-leader":
+      return partitionNemesis(["leader"]);
+    case "partition-one":
+      return partitionNemesis(["one"]);
+    case "partition-halves":
+      return partitionNemesis(["halves"]);
+    case "partition-bridge":
+      return partitionNemesis(["bridge"]);
+    case "partition-ring":
+      return partitionNemesis(["ring"]);
+    case "kill":
+      return killNemesis();
+    case "pause":
+      return pauseNemesis();
+    case "stop":
+      return stopNemesis();
+    case "disk-full":
+      return diskFullNemesis();
+    case "member":
+      return memberNemesis();
+    case "clock":
+      return clockNemesis();
+  }
+}

@@ -1,0 +1,43 @@
+// Membership changes: shrink (stop a node gracefully, remove it from the configuration, wipe its
+// data) and grow (start it afresh, joining the cluster as a new node). At least four members stay.
+import { liveNodes, type Nemesis } from "./nemesis.js";
+
+export function memberNemesis(): Nemesis {
+  let removed: number[] = [];
+  return {
+    name: "member",
+    async start(context) {
+      const { cluster, random } = context;
+      const members = cluster.nodes.filter((n) => !n.removed).length;
+      const live = liveNodes(cluster);
+      if (members <= 4 || live.length === 0) return undefined;
+      const index = live[Math.floor(random() * live.length)]!;
+      await cluster.stopGracefully(index);
+      try {
+        await cluster.removeMember(index);
+      } catch (error) {
+        context.finding(`removing n${index} failed: ${(error as Error).message}`);
+        await cluster.startNode(index).catch(() => {});
+        return `removal of n${index} FAILED`;
+      }
+      cluster.wipe(index);
+      removed = [index];
+      return `removed n${index} (stopped, removed, wiped)`;
+    },
+    async stop(context) {
+      const { cluster } = context;
+      const notes = [];
+      for (const index of removed) {
+        try {
+          await cluster.startNode(index, cluster.addresses);
+          notes.push(`n${index} joined again as a new node`);
+        } catch (error) {
+          context.finding(`n${index} could not join again: ${(error as Error).message}`);
+          notes.push(`join of n${index} FAILED`);
+        }
+      }
+      removed = [];
+      return notes.join(", ");
+    },
+  };
+}

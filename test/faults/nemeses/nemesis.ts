@@ -1,0 +1,48 @@
+// A nemesis injects one kind of fault: start() breaks something, stop() repairs it. Problems a
+// nemesis sees while repairing (a node that will not restart) are findings of the run.
+import type { FaultCluster } from "../cluster.js";
+import type { Random } from "../workloads/workload.js";
+
+export interface NemesisContext {
+  readonly cluster: FaultCluster;
+  readonly random: Random;
+  /** Records a problem of the system under test (reported as a failure of the run). */
+  finding(text: string): void;
+}
+
+export interface Nemesis {
+  readonly name: string;
+  /** Starts a fault; returns what it did, or undefined when nothing applies right now. */
+  start(context: NemesisContext): Promise<string | undefined>;
+  /** Repairs what the last start did; returns what it did. */
+  stop(context: NemesisContext): Promise<string>;
+}
+
+/** Running, member nodes (1-based indexes). */
+export function liveNodes(cluster: FaultCluster): number[] {
+  return cluster.nodes.filter((n) => !n.removed && cluster.running(n.index)).map((n) => n.index);
+}
+
+export function shuffle<T>(random: Random, items: readonly T[]): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy;
+}
+
+/** Restarts a node that a fault stopped; a failure is a finding (restart must always work). */
+export async function restart(
+  context: NemesisContext,
+  index: number,
+  why: string,
+): Promise<string> {
+  try {
+    await context.cluster.startNode(index);
+    return `restarted n${index}`;
+  } catch (error) {
+    context.finding(`restart of n${index} after ${why} failed: ${(error as Error).message}`);
+    return `restart of n${index} FAILED`;
+  }
+}
