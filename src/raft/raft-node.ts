@@ -158,6 +158,14 @@ export class RaftNode {
     return this.#transport.stats;
   }
 
+  /**
+   * Until when (performance.now() clock) this leader may serve reads from its own state;
+   * -Infinity when it may not. A barrier renews it.
+   */
+  readLeaseUntilMs(): number {
+    return this.#raft?.readLeaseUntilMs() ?? Number.NEGATIVE_INFINITY;
+  }
+
   /** The leader this node knows (itself when leading), or null. */
   leader(): { id: NodeId; address: string } | null {
     const id = this.#raft?.leaderId ?? 0n;
@@ -207,6 +215,8 @@ export class RaftNode {
       heartbeatTimeoutMs: this.#options.heartbeatTimeoutMs,
       snapshotTrailing: this.#options.snapshotTrailing,
       preVote: this.#options.preVote,
+      // The Node serves reads under a lease (readLeaseUntilMs), which needs this promise kept.
+      voteGuardOnStart: true,
     });
     this.#phase = "running";
     this.#timer = setInterval(() => {

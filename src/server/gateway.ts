@@ -48,6 +48,8 @@ export interface GatewayServices {
   lockFor(name: string): WriterLock;
   /** Resolves once a new leader has applied everything committed before it took over. */
   leaderReady(): Promise<void>;
+  /** Resolves once this leader may serve a read (its lease is valid), renewing it if needed. */
+  readReady(): Promise<void>;
   /** Hands a raft peer's connection (after its CONNECT request) to the raft transport. */
   acceptPeer(socket: Socket, id: bigint, address: string, leftover: Uint8Array): void;
 }
@@ -501,6 +503,9 @@ export class Gateway {
     const columns = Array.from({ length: plan.length }, (_, i) => statement.columnName(i));
     const writer = new RowsWriter(columns);
     const streams = statement.isReadonly();
+    // A read answers from local state: only while no other leader can exist. (A write needs no
+    // such check: it commits only if this node still leads.)
+    if (streams) await this.#services.readReady();
     await this.#withWriterLock(session, statement, async () => {
       const held: Uint8Array[] = [];
       try {

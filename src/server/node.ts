@@ -15,6 +15,7 @@ import { Gateway, type GatewayServices, type NodeMetadata } from "./gateway.js";
 import { Listener } from "./listener.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { RaftReplication } from "./raft-replication.js";
+import { ReplicationError } from "./replication.js";
 import { tlsDialer } from "./tls-dial.js";
 import { WriterLock } from "./writer-lock.js";
 
@@ -68,7 +69,9 @@ export class Node {
   #replication: RaftReplication | null = null;
   #barrierNeeded = true;
   #barrier: Promise<void> | null = null;
+  #leaseRenewal: Promise<void> | null = null;
   #state: "new" | "started" | "closed" = "new";
+  #electionTimeoutMs = 3000;
 
   constructor(options: NodeOptions) {
     if (options.id === 0n) throw new RangeError("node id must not be 0");
@@ -102,6 +105,7 @@ export class Node {
     const sqlite = await loadSqlite();
     const fsm = new Fsm(sqlite);
     const latency = options.networkLatencyMs;
+    this.#electionTimeoutMs = latency === undefined ? 3000 : latency * 15;
     const raft = new RaftNode({
       id: this.id,
       address: this.#address,
@@ -203,6 +207,7 @@ export class Node {
         return lock;
       },
       leaderReady: () => this.#leaderReady(),
+      readReady: () => this.#readReady(),
       acceptPeer: (socket, id, address, leftover) => raft.accept(socket, id, address, leftover),
     };
     return this.#servicesCache;
@@ -215,6 +220,30 @@ export class Node {
       return;
     }
     for (const gateway of this.#gateways) gateway.leadershipLost();
+  }
+
+  /**
+   * Reads are served under the raft leader's lease; an expired lease is renewed by a barrier
+   * (shared by the reads waiting for it), and one close to expiry is renewed in the background.
+   */
+  async #readReady(): Promise<void> {
+    const replication = this.#replication!;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const leftMs = replication.readLeaseUntilMs() - performance.now();
+      if (leftMs > 0) {
+        if (leftMs < this.#electionTimeoutMs / 3) this.#renewLease().catch(() => {});
+        return;
+      }
+      await this.#renewLease();
+    }
+    throw new ReplicationError("not-leader", "not leader");
+  }
+
+  #renewLease(): Promise<void> {
+    this.#leaseRenewal ??= this.#replication!.barrier().finally(() => {
+      this.#leaseRenewal = null;
+    });
+    return this.#leaseRenewal;
   }
 
   /** A new leader applies everything its predecessors committed before it serves (one barrier). */

@@ -43,6 +43,10 @@ export class RaftReplication implements Replication {
     await translated(() => this.#raft.barrier());
   }
 
+  readLeaseUntilMs(): number {
+    return this.#raft.readLeaseUntilMs();
+  }
+
   members(): Member[] {
     return this.#raft.configuration.map((server) => ({
       id: server.id,

@@ -47,6 +47,11 @@ export interface Replication {
   apply(command: Uint8Array): Promise<void>;
   /** Resolves once every entry committed before the call has been applied here. */
   barrier(): Promise<void>;
+  /**
+   * Until when (performance.now() clock) this leader may serve reads without asking a quorum;
+   * a barrier renews it.
+   */
+  readLeaseUntilMs(): number;
   /** The configuration in force, in the order servers were added. */
   members(): Member[];
   add(id: bigint, address: string): Promise<void>;

@@ -48,6 +48,9 @@ export class LocalReplication implements Replication {
     this.fsm.apply(++this.index, command);
   }
   async barrier() {}
+  readLeaseUntilMs() {
+    return this.leading ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+  }
   members() {
     return this.members_.length > 0
       ? this.members_
@@ -106,6 +109,7 @@ export async function startLocalServer(busyTimeoutMs = 1000): Promise<LocalServe
       return lock;
     },
     leaderReady: async () => {},
+    readReady: async () => {},
     acceptPeer(socket: Socket) {
       socket.destroy();
     },

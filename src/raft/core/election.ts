@@ -58,7 +58,10 @@ export function startElection(node: NodeState): void {
 
 export function handleRequestVote(node: NodeState, request: RequestVote): void {
   let granted = false;
-  const hasLeader = node.role === "leader" || (node.role === "follower" && node.leaderId !== 0n);
+  const hasLeader =
+    node.role === "leader" ||
+    (node.role === "follower" && node.leaderId !== 0n) ||
+    node.now() < node.voteGuardUntilMs;
   if (!hasLeader || request.disruptLeader) {
     if (!request.preVote && request.term > node.term) node.bumpTerm(request.term);
     if (request.term >= node.term) granted = grantVote(node, request);

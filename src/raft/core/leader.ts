@@ -30,7 +30,12 @@ export function becomeLeader(node: NodeState): void {
   node.candidate = null;
   node.setLeader(node.id);
   node.electionStartMs = node.now();
-  node.leader = { progress: new Map(), promotion: null };
+  node.leader = {
+    progress: new Map(),
+    promotion: null,
+    appendTimes: [],
+    appendTimesFrom: node.log.lastIndex + 1,
+  };
   node.uncommittedBytes = 0;
   for (let index = node.commitIndex + 1; index <= node.log.lastIndex; index++) {
     node.uncommittedBytes += node.log.get(index)?.data.length ?? 0;
@@ -62,6 +67,8 @@ export function appendLocal(node: NodeState, type: EntryType, data: Uint8Array):
   invariant(data.length % 8 === 0, "entry data must be a multiple of 8 bytes");
   const entry: Entry = { term: node.term, index: node.log.lastIndex + 1, type, data };
   node.appendEntry(entry);
+  const leader = node.leader!;
+  leader.appendTimes[entry.index - leader.appendTimesFrom] = node.now();
   node.uncommittedBytes += data.length;
   if (type === EntryType.Change) syncProgress(node);
   node.flushDue = true;
@@ -233,10 +240,55 @@ export function maybeCommit(node: NodeState): void {
   }
   node.commitIndex = quorumIndex;
   node.flushDue = true;
+  pruneAppendTimes(node);
   // A leader removed or demoted by a configuration now committed hands over (libraft: on apply).
   if (node.configurations.current.index <= node.commitIndex && !node.isVoter()) {
     node.becomeFollower();
   }
+}
+
+// Append times below the commit index can never be the lease's quorum time (a majority holds
+// at least the commit index), so they are dropped: the array stays as long as the uncommitted
+// tail plus what lagging followers have not acknowledged since the last commit.
+function pruneAppendTimes(node: NodeState): void {
+  const leader = node.leader!;
+  const drop = Math.min(node.commitIndex, node.log.lastIndex) - leader.appendTimesFrom;
+  if (drop <= 0) return;
+  leader.appendTimes.splice(0, drop);
+  leader.appendTimesFrom += drop;
+}
+
+/**
+ * Until when this leader may serve reads from its own state without asking a quorum (-Infinity:
+ * not now). A voter that acknowledged an entry appended at time t heard from this leader at t or
+ * later, and refuses votes for an election timeout after that; so no other leader can exist
+ * before the quorum's oldest such t plus an election timeout. A margin of a tenth covers clock
+ * rate differences. Never during a leadership transfer (its target ignores that promise).
+ */
+export function readLeaseUntilMs(node: NodeState): number {
+  if (node.role !== "leader" || node.transfer !== null) return Number.NEGATIVE_INFINITY;
+  const leader = node.leader!;
+  const times = scratchMatches;
+  let count = 0;
+  for (const server of node.configuration) {
+    if (server.role !== RaftRole.Voter) continue;
+    let time = Number.NEGATIVE_INFINITY;
+    if (server.id === node.id) time = Number.POSITIVE_INFINITY;
+    else {
+      const match = leader.progress.get(server.id)?.matchIndex ?? 0;
+      if (match >= leader.appendTimesFrom) {
+        time = leader.appendTimes[match - leader.appendTimesFrom] ?? Number.NEGATIVE_INFINITY;
+      }
+    }
+    let i = count++;
+    while (i > 0 && times[i - 1] < time) {
+      times[i] = times[i - 1];
+      i--;
+    }
+    times[i] = time;
+  }
+  if (count === 0) return Number.NEGATIVE_INFINITY;
+  return times[Math.floor(count / 2)] + node.options.electionTimeoutMs * 0.9;
 }
 
 /** Sends TimeoutNow to the transfer target once it holds the whole log. */

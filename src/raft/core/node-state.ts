@@ -39,6 +39,13 @@ export interface Promotion {
 export interface LeaderState {
   progress: Map<NodeId, Progress>;
   promotion: Promotion | null;
+  /**
+   * When this leader appended its entries `appendTimesFrom`, `appendTimesFrom + 1`, ... (pruned
+   * below the commit index): a follower acknowledging one of them proves it heard from this
+   * leader no earlier than that time. The read lease is built on it.
+   */
+  appendTimes: number[];
+  appendTimesFrom: number;
 }
 
 export interface Transfer {
@@ -73,6 +80,12 @@ export class NodeState {
   pendingSnapshot: Snapshot | null = null;
 
   electionStartMs: number;
+  /**
+   * A node that just started does not know whether it promised a leader to stay quiet: it
+   * refuses votes (like a follower that knows a leader) for one election timeout, so that a
+   * leader's read lease survives followers restarting.
+   */
+  readonly voteGuardUntilMs: number;
   randomizedElectionTimeoutMs = 0;
   candidate: CandidateState | null = null;
   leader: LeaderState | null = null;
@@ -149,6 +162,9 @@ export class NodeState {
     this.unstableFrom = this.log.lastIndex + 1;
     this.truncateFrom = undefined;
     this.electionStartMs = options.now();
+    this.voteGuardUntilMs = options.voteGuardOnStart
+      ? this.electionStartMs + options.electionTimeoutMs
+      : Number.NEGATIVE_INFINITY;
     this.lastSoftState = { state: "follower", term: this.term, leaderId: 0n };
   }
 

@@ -32,6 +32,11 @@ export interface RaftOptions {
    * 0.18+; 0.15 does not, dqlite 1.11 barriers before serving instead). Default true.
    */
   barrierOnElection?: boolean;
+  /**
+   * Refuse votes for one election timeout after start, as if a leader were known (default off,
+   * as libraft). A leader's read lease relies on voters keeping that promise across restarts.
+   */
+  voteGuardOnStart?: boolean;
   /** Catch-up rounds allowed before a promotion to voter is abandoned. Default 100. */
   maxCatchUpRounds?: number;
   /** A catch-up round longer than this abandons the promotion. Default 50000. */
@@ -69,6 +74,7 @@ export function resolveOptions(options: RaftOptions): ResolvedOptions {
     installSnapshotTimeoutMs: options.installSnapshotTimeoutMs ?? 30000,
     preVote: options.preVote ?? true,
     barrierOnElection: options.barrierOnElection ?? true,
+    voteGuardOnStart: options.voteGuardOnStart ?? false,
     maxCatchUpRounds: options.maxCatchUpRounds ?? 100,
     maxCatchUpRoundDurationMs: options.maxCatchUpRoundDurationMs ?? 50000,
     snapshotTrailing: options.snapshotTrailing ?? 8192,

@@ -36,6 +36,7 @@ import {
   appendLocal,
   flushReplication,
   handleAppendEntriesResult,
+  readLeaseUntilMs,
   tickLeader,
 } from "./leader.js";
 import {
@@ -137,6 +138,15 @@ export class Raft {
   /** Index of the last configuration known committed. */
   get committedConfigurationIndex(): number {
     return this.#node.configurations.at(this.#node.commitIndex).index;
+  }
+
+  /**
+   * Until when (in the clock passed in) this leader may serve reads without a round trip to a
+   * quorum; -Infinity when it may not (not leader, transfer pending, nothing acknowledged yet
+   * in this term). A barrier renews it.
+   */
+  readLeaseUntilMs(): number {
+    return readLeaseUntilMs(this.#node);
   }
 
   /** Target of the pending leadership transfer, 0n when none. */

@@ -168,6 +168,7 @@ export class SimCluster {
       maxAppendBytes: this.options.maxAppendBytes,
       maxCatchUpRoundDurationMs: 20 * this.options.electionTimeoutMs,
       maxCatchUpRounds: 10,
+      voteGuardOnStart: true,
     });
     this.checker.onRestart(id, raft);
     this.trace(
@@ -277,6 +278,22 @@ export class SimCluster {
     if (node.raft !== null) this.checker.onCommit(node.id, node.raft);
   }
 
+  /**
+   * Read-lease safety: when a node starts leading a term, no leader of an older term may still
+   * hold a read lease (it would serve reads that miss this leader's writes).
+   */
+  #checkReadLeases(newLeader: NodeId, term: number): void {
+    for (const other of this.nodes.values()) {
+      const raft = other.raft;
+      if (other.id === newLeader || raft === null || raft.state !== "leader") continue;
+      if (raft.term < term && raft.readLeaseUntilMs() > this.#now) {
+        throw new InvariantViolation(
+          `n${other.id} holds a read lease until ${raft.readLeaseUntilMs()} at ${this.#now} while n${newLeader} leads term ${term}`,
+        );
+      }
+    }
+  }
+
   #diskDoneAt(): number {
     return this.#now + this.prng.int(this.options.minDiskMs, this.options.maxDiskMs + 1);
   }
@@ -289,6 +306,7 @@ export class SimCluster {
         `n${id} ${ready.soft.state} term ${ready.soft.term} leader ${ready.soft.leaderId}`,
       );
       this.checker.onSoftState(id, ready.soft, raft);
+      if (ready.soft.state === "leader") this.#checkReadLeases(id, ready.soft.term);
       if (ready.soft.state === "leader") {
         this.stats.leaderChanges++;
         this.onLeader?.(id);

@@ -302,3 +302,51 @@ test("a leader that removes itself leads until the change commits, then steps do
   assert.equal(h.leaders().length, 1);
   assert.notEqual(h.leaders()[0], 1);
 });
+
+test("read lease: held while a quorum acknowledges this term's entries, gone before a rival leads", () => {
+  const h = new Harness({ members: [1, 2, 3, 4, 5], options: { voteGuardOnStart: true } });
+  assert.equal(h.raft(1).readLeaseUntilMs(), Number.NEGATIVE_INFINITY, "not a leader");
+  h.tick(ELECTION_MS);
+  h.campaign(1);
+  h.run(HEARTBEAT_MS);
+  const appended = h.now;
+  h.propose(1, 1);
+  h.deliver();
+  assert.ok(h.raft(1).readLeaseUntilMs() > h.now, "a quorum acknowledged an entry of this term");
+  assert.ok(
+    h.raft(1).readLeaseUntilMs() <= appended + ELECTION_MS,
+    "never past an election timeout",
+  );
+  // Cut off with one follower: heartbeats are acknowledged, but no new entry is, so the lease
+  // runs out, and it has run out by the time the other side can elect anyone.
+  h.partition([1, 2], [3, 4, 5]);
+  let coexisted = false;
+  for (let t = 0; t < 3 * ELECTION_MS && h.raft(3).state !== "leader"; t += HEARTBEAT_MS) {
+    h.tick(HEARTBEAT_MS);
+    h.deliver();
+    if (h.raft(3).state !== "leader" && h.raft(4).state !== "leader") {
+      h.campaign(3);
+    }
+    const rival = [3, 4, 5].some((i) => h.raft(i).state === "leader");
+    if (rival) {
+      assert.ok(h.raft(1).readLeaseUntilMs() <= h.now, "the old leader's lease has expired");
+      if (h.raft(1).state === "leader") coexisted = true;
+    }
+  }
+  assert.ok(coexisted, "the old leader still believed it led when the rival was elected");
+  assert.ok(
+    [3, 4, 5].some((i) => h.raft(i).state === "leader"),
+    "the majority elected a leader",
+  );
+});
+
+test("read lease: none while a leadership transfer is pending", () => {
+  const h = new Harness({ members: [1, 2, 3] });
+  h.campaign(1);
+  h.propose(1, 1);
+  h.deliver();
+  assert.ok(h.raft(1).readLeaseUntilMs() > h.now);
+  h.isolate(2);
+  h.raft(1).transferLeadership(2n);
+  assert.equal(h.raft(1).readLeaseUntilMs(), Number.NEGATIVE_INFINITY);
+});
