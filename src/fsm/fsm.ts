@@ -33,11 +33,8 @@ export type ApplyOutcome =
 export class Fsm {
   /** The node's databases; connections for client SQL are opened on it. */
   readonly vfs: Vfs;
-  /**
-   * The command encoded for each database's pending transaction (one at most per database):
-   * how we recognise our own entries. Settled ones are dropped as they are met.
-   */
-  readonly #proposals = new Map<ReplicatedDatabase, Proposal>();
+  /** The command encoded for each transaction proposed: how we recognise our own entries. */
+  readonly #commands = new WeakMap<PendingTransaction, Uint8Array>();
   #lastAppliedIndex = 0;
 
   constructor(sqlite: Sqlite, options: VfsOptions = {}) {
@@ -73,15 +70,23 @@ export class Fsm {
         pages,
       ),
     );
-    this.#proposals.set(transaction.database, { transaction, command });
+    this.#commands.set(transaction, command);
     return command;
   }
 
-  /** Drops `transaction` if it is still pending (raft failed it, or the leader stepped down). */
+  /**
+   * Drops `transaction`, and every later one of its database (built on it), if it is still
+   * waiting (raft failed it, or the leader stepped down).
+   */
   abort(transaction: PendingTransaction): void {
-    if (transaction.state === "pending" && transaction.database.pending === transaction) {
-      transaction.database.abortPending();
+    if (transaction.state === "pending" && transaction.database.isQueued(transaction)) {
+      transaction.database.abortPending(transaction);
     }
+  }
+
+  /** See Vfs.setWriteIntent. */
+  setWriteIntent(connection: Connection, intent: boolean): void {
+    this.vfs.setWriteIntent(connection, intent);
   }
 
   /**
@@ -99,23 +104,15 @@ export class Fsm {
   }
 
   #apply(data: Uint8Array): ApplyOutcome {
-    // Our own entry: raft usually hands back the very buffer we proposed; after a copy or a
-    // restart, equal bytes (equal bytes mean equal pages, so applying ours is the same).
-    for (const [database, proposal] of this.#proposals) {
-      if (database.pending !== proposal.transaction) {
-        this.#proposals.delete(database);
-      } else if (proposal.command === data) {
-        this.#proposals.delete(database);
-        database.applyPending();
-        return "applied-pending";
-      }
-    }
+    // Our own entry is the oldest waiting transaction of its database, proposed with these
+    // bytes: raft usually hands back the very buffer; after a copy or a restart, equal bytes
+    // (equal bytes mean equal pages, so applying ours is the same).
     const target = framesFilename(data);
     if (target !== null && this.vfs.has(target)) {
       const database = this.vfs.database(target);
-      const proposal = this.#proposals.get(database);
-      if (proposal !== undefined && isSameCommand(proposal.command, data)) {
-        this.#proposals.delete(database);
+      const oldest = database.pending;
+      const command = oldest === null ? undefined : this.#commands.get(oldest);
+      if (command !== undefined && (command === data || isSameCommand(command, data))) {
         database.applyPending();
         return "applied-pending";
       }
@@ -130,8 +127,8 @@ export class Fsm {
     const database = this.vfs.database(command.filename);
     let outcome: ApplyOutcome = "applied-frames";
     if (database.pending !== null) {
-      // Another leader's transaction committed first: ours was built on a state that is gone.
-      database.abortPending();
+      // Another leader's transaction committed first: ours were built on a state that is gone.
+      database.abortAllPending();
       outcome = "aborted-pending-and-applied-frames";
     }
     // Decoded pages are views into the entry; the database copies them into its own pages.
@@ -198,11 +195,6 @@ export class Fsm {
   close(): void {
     this.vfs.close();
   }
-}
-
-interface Proposal {
-  readonly transaction: PendingTransaction;
-  readonly command: Uint8Array;
 }
 
 function isSameCommand(ours: Uint8Array, data: Uint8Array): boolean {

@@ -228,9 +228,25 @@ export class RaftNode {
 
   /** Replicates `data` (a multiple of 8 bytes); resolves with its index once applied here. */
   apply(data: Uint8Array): Promise<number> {
-    if (data.length % 8 !== 0)
-      return Promise.reject(new RangeError("command length must be a multiple of 8"));
-    return this.#request((raft) => raft.propose(data));
+    try {
+      return this.propose(data);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * As `apply`, but a refusal (not leader, too many requests, ...) throws at once: when this
+   * returns, the entry is in the log, and entries proposed later come after it.
+   */
+  propose(data: Uint8Array): Promise<number> {
+    if (data.length % 8 !== 0) throw new RangeError("command length must be a multiple of 8");
+    const raft = this.#running();
+    if (this.#pending.full) throw new TooManyRequestsError("too many requests waiting");
+    const appended = raft.propose(data);
+    const done = this.#pending.wait(appended.index, appended.term);
+    this.#drive();
+    return done;
   }
 
   /** Resolves once everything committed before the call is applied here (leader only). */

@@ -558,12 +558,16 @@ export class Gateway {
     return true;
   }
 
-  /** Runs `work` holding the database's writer lock if the statement writes. */
+  /**
+   * Runs `work` holding the database's writer lock if the statement writes. A writer sees the
+   * transactions still waiting for raft and builds on them (pipelining); readers never do.
+   */
   async #withWriterLock(
     session: Session,
     statement: Statement,
     work: () => Promise<void>,
   ): Promise<void> {
+    const { fsm } = this.#services;
     const lock = this.#services.lockFor(session.name);
     if (!statement.isReadonly()) {
       try {
@@ -574,24 +578,36 @@ export class Gateway {
       }
       this.#requireLeader();
     }
+    fsm.setWriteIntent(session.connection, lock.owner === this);
     try {
       await work();
     } finally {
+      if (session.connection.isOpen) fsm.setWriteIntent(session.connection, false);
       // The lock stays with an open transaction until its COMMIT or ROLLBACK.
-      if (session.connection.isOpen === false || session.connection.isAutocommit()) {
-        lock.release(this);
-      }
+      if (!session.connection.isOpen || session.connection.isAutocommit()) lock.release(this);
     }
   }
 
-  /** If the last step committed a transaction, replicate it and wait until it is applied. */
+  /**
+   * If the last step committed a transaction, replicate it and wait until it is applied. Once
+   * raft has the entry, the next writer may go: its transaction comes later in the log, so it
+   * commits only after this one (and fails if this one fails).
+   */
   async #replicate(session: Session): Promise<void> {
     const { fsm, replication } = this.#services;
     const transaction: PendingTransaction | null = fsm.takeCommitted(session.connection);
     if (transaction === null) return;
     const command = fsm.encode(transaction);
+    let applied: Promise<void>;
     try {
-      await replication.apply(command);
+      applied = replication.propose(command);
+    } catch (error) {
+      fsm.abort(transaction);
+      throw error;
+    }
+    if (session.connection.isAutocommit()) this.#services.lockFor(session.name).release(this);
+    try {
+      await applied;
     } catch (error) {
       fsm.abort(transaction);
       throw error;

@@ -35,8 +35,19 @@ export class RaftReplication implements Replication {
     return this.#raft.leader();
   }
 
-  async apply(command: Uint8Array): Promise<void> {
-    await translated(() => this.#raft.apply(command));
+  propose(command: Uint8Array): Promise<void> {
+    let applied: Promise<number>;
+    try {
+      applied = this.#raft.propose(command);
+    } catch (error) {
+      throw translate(error);
+    }
+    return applied.then(
+      () => {},
+      (error) => {
+        throw translate(error);
+      },
+    );
   }
 
   async barrier(): Promise<void> {

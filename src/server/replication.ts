@@ -41,10 +41,11 @@ export interface Replication {
   /** The leader this node knows of (itself when leading), or null. */
   leader(): { id: bigint; address: string } | null;
   /**
-   * Replicates an FSM command. Resolves once raft committed it and the FSM applied it here;
-   * rejects with ReplicationError.
+   * Replicates an FSM command: throws ReplicationError at once if raft refuses it; otherwise
+   * the entry is in the log (later proposals come after it) and the promise resolves once raft
+   * committed it and the FSM applied it here, or rejects with ReplicationError.
    */
-  apply(command: Uint8Array): Promise<void>;
+  propose(command: Uint8Array): Promise<void>;
   /** Resolves once every entry committed before the call has been applied here. */
   barrier(): Promise<void>;
   /**

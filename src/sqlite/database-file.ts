@@ -15,6 +15,7 @@ import {
   type FileHandle,
   PendingTransaction,
   type ReplicatedDatabase,
+  type View,
 } from "./replicated-database.js";
 import {
   SQLITE_BUSY,
@@ -34,6 +35,7 @@ const LOCK_RESERVED = 2;
 export const PAGE_SIZE_BYTES = 4096;
 
 interface Overlay {
+  /** The store version this transaction applies on: the pin plus the chain under it. */
   readonly baseVersion: number;
   pageSizeBytes: number;
   pageCount: number;
@@ -46,12 +48,22 @@ export type PragmaOutcome =
   | { readonly rc: typeof SQLITE_OK; readonly result: string | null }
   | { readonly rc: typeof SQLITE_ERROR; readonly message: string };
 
+const NO_VIEW: View = { chain: [], serial: -1, atHead: false };
+
 export class DatabaseFile implements FileHandle {
   readonly database: ReplicatedDatabase;
   stale = false;
   owner: { invalidateSchema(): void } | null = null;
+  /**
+   * Set by the connection's user before a statement that writes: its next shared lock then sees
+   * the transactions still waiting for raft, so it can write on top of them (pipelining).
+   */
+  writeIntent = false;
+  /** The transaction this file committed last and nobody took yet (see Vfs.takeCommitted). */
+  committed: PendingTransaction | null = null;
   #lock = LOCK_NONE;
   #pin: Pin | null = null;
+  #view: View = NO_VIEW;
   #overlay: Overlay | null = null;
 
   constructor(database: ReplicatedDatabase) {
@@ -65,12 +77,19 @@ export class DatabaseFile implements FileHandle {
 
   #pageCount(): number {
     if (this.#overlay !== null) return this.#overlay.pageCount;
+    const chain = this.#view.chain;
+    if (chain.length > 0) return chain[chain.length - 1].pageCount;
     return this.#pin?.pageCount ?? this.database.store.pageCount;
   }
 
   #page(pageNumber: number): Uint8Array | undefined {
     const fromOverlay = this.#overlay?.pages.get(pageNumber);
     if (fromOverlay !== undefined) return fromOverlay;
+    const chain = this.#view.chain;
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const page = chain[i].page(pageNumber);
+      if (page !== undefined) return page;
+    }
     const store = this.database.store;
     return store.peek(pageNumber, this.#pin?.version ?? store.version);
   }
@@ -192,17 +211,18 @@ export class DatabaseFile implements FileHandle {
     if (level <= this.#lock) return SQLITE_OK;
     if (this.#lock === LOCK_NONE) {
       this.#pin = this.database.store.pin();
+      this.#view = this.database.view(this.writeIntent);
       this.#lock = LOCK_SHARED;
     }
     if (level === LOCK_SHARED) return SQLITE_OK;
     if (this.#lock === LOCK_SHARED) {
       const pin = this.#pin!;
-      if (!this.database.canWrite(this, pin.version)) return SQLITE_BUSY;
+      if (!this.database.canWrite(this, this.#view)) return SQLITE_BUSY;
       this.database.beginWrite(this);
       this.#overlay = {
-        baseVersion: pin.version,
+        baseVersion: pin.version + this.#view.chain.length,
         pageSizeBytes: this.database.store.pageSizeBytes,
-        pageCount: pin.pageCount,
+        pageCount: this.#pageCount(),
         pages: new Map(),
       };
     }
@@ -222,6 +242,7 @@ export class DatabaseFile implements FileHandle {
     if (level === LOCK_NONE && this.#pin !== null) {
       this.database.store.unpin(this.#pin);
       this.#pin = null;
+      this.#view = NO_VIEW;
     }
     this.#lock = level;
     return SQLITE_OK;
@@ -238,17 +259,19 @@ export class DatabaseFile implements FileHandle {
   }
 
   /**
-   * The commit point (SQLITE_FCNTL_COMMIT_PHASETWO): the overlay becomes the database's pending
-   * transaction, invisible to every connection, this one included, until raft decides.
+   * The commit point (SQLITE_FCNTL_COMMIT_PHASETWO): the overlay joins the database's queue of
+   * transactions waiting for raft, invisible to every reader, this connection's included, until
+   * raft decides; later writers build on it.
    */
   commitPhaseTwo(): number {
     const overlay = this.#overlay;
     if (overlay === null) return SQLITE_OK;
     this.#overlay = null;
-    const pin = this.#pin!;
-    if (overlay.pages.size === 0 && overlay.pageCount === pin.pageCount) return SQLITE_OK;
+    const chain = this.#view.chain;
+    const basePageCount = chain.at(-1)?.pageCount ?? this.#pin!.pageCount;
+    if (overlay.pages.size === 0 && overlay.pageCount === basePageCount) return SQLITE_OK;
     const store = this.database.store;
-    if (overlay.baseVersion !== store.version) {
+    if (!this.database.isHead(this.#view)) {
       // A transaction from elsewhere was applied under this one (leadership changed while it
       // ran): it can never apply. The caller sees BUSY and our cache and schema are reset.
       this.#drop(overlay);
@@ -275,9 +298,10 @@ export class DatabaseFile implements FileHandle {
     try {
       this.database.commitWrite(transaction);
     } catch (error) {
-      if (this.database.pending === transaction) this.database.abortPending();
+      if (this.database.isQueued(transaction)) this.database.abortPending(transaction);
       throw error;
     }
+    this.committed = transaction;
     return SQLITE_OK;
   }
 

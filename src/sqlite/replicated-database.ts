@@ -1,5 +1,9 @@
 // One replicated database: its versioned pages, the open files (connections) on it, the single
-// writer, and the single pending transaction that waits for raft. See ENGINE.md.
+// writer, and the queue of committed transactions that wait for raft. See ENGINE.md.
+//
+// Transactions are pipelined: a writer may start on top of transactions still waiting for raft
+// (it sees them, nobody else does), so many commits can share one raft round and one fsync.
+// They apply in queue order; when one is aborted, every later one (built on it) is too.
 import { invariant } from "./invariant.js";
 import { headerPageCount } from "./page-one.js";
 import { PageStore } from "./page-store.js";
@@ -48,8 +52,8 @@ export class PendingTransaction {
   }
 
   /**
-   * The page images, in the order of `pageNumbers`; empty once applied or aborted. Images read
-   * here are never recycled by the store (prefer `withPages` to copy them).
+   * The page images, in the order of `pageNumbers`. Images read here are never recycled by the
+   * store (prefer `withPages` to copy them).
    */
   get pages(): readonly Uint8Array[] {
     this.database.store.expose(this.#pages);
@@ -61,11 +65,19 @@ export class PendingTransaction {
     return use(this.#pages);
   }
 
-  /** The images leave the transaction (to the store, or back to be recycled). */
-  takePages(): readonly Uint8Array[] {
-    const pages = this.#pages;
-    this.#pages = [];
-    return pages;
+  /** The image of page `pageNumber` in this transaction, if it wrote that page. */
+  page(pageNumber: number): Uint8Array | undefined {
+    const numbers = this.pageNumbers;
+    let low = 0;
+    let high = numbers.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      const n = numbers[middle];
+      if (n === pageNumber) return this.#pages[middle];
+      if (n < pageNumber) low = middle + 1;
+      else high = middle - 1;
+    }
+    return undefined;
   }
 }
 
@@ -91,12 +103,27 @@ export function transactionPageCount(
 
 export type CommitListener = (transaction: PendingTransaction) => void;
 
+/** What a connection saw when it took its shared lock, and whether it may write on top of it. */
+export interface View {
+  /** Transactions waiting for raft that this view includes, oldest first. */
+  readonly chain: readonly PendingTransaction[];
+  /** `headSerial` then: the view is the newest state while the serial has not moved. */
+  readonly serial: number;
+  /** The view included every waiting transaction (a writer's view, or an empty queue). */
+  readonly atHead: boolean;
+}
+
 export class ReplicatedDatabase {
   readonly name: string;
   readonly #store = new PageStore();
   readonly #files = new Set<FileHandle>();
   #writer: FileHandle | null = null;
-  #pending: PendingTransaction | null = null;
+  readonly #queue: PendingTransaction[] = [];
+  /**
+   * Moves whenever the newest state changes other than by a waiting transaction becoming
+   * visible: a commit joins the queue, an abort, frames from elsewhere, a restore.
+   */
+  #headSerial = 0;
   readonly #onCommit: CommitListener;
 
   constructor(name: string, onCommit: CommitListener) {
@@ -109,40 +136,64 @@ export class ReplicatedDatabase {
     return this.#store;
   }
 
-  /** The transaction waiting for raft, if any. */
+  /** The oldest transaction waiting for raft (the next to apply), if any. */
   get pending(): PendingTransaction | null {
-    return this.#pending;
+    return this.#queue[0] ?? null;
   }
 
-  /** Makes the pending transaction visible: raft committed it. */
+  /** Whether `transaction` waits for raft in this database's queue. */
+  isQueued(transaction: PendingTransaction): boolean {
+    return this.#queue.includes(transaction);
+  }
+
+  /** Transactions waiting for raft. */
+  get pendingCount(): number {
+    return this.#queue.length;
+  }
+
+  /** Makes the oldest waiting transaction visible: raft committed it. */
   applyPending(): void {
-    const transaction = this.#pending;
-    if (transaction === null) throw invariant(`no pending transaction on ${this.name}`);
+    const transaction = this.#queue.shift();
+    if (transaction === undefined) throw invariant(`no pending transaction on ${this.name}`);
     if (transaction.baseVersion !== this.#store.version)
       invariant("pending transaction lost its base");
-    this.#store.commit(
-      transaction.pageSizeBytes,
-      transaction.pageCount,
-      transaction.pageNumbers,
-      transaction.takePages(),
+    // The images stay reachable from the transaction: a writer that built on it may still read
+    // them (its pin keeps the store from recycling them).
+    transaction.withPages((pages) =>
+      this.#store.commit(
+        transaction.pageSizeBytes,
+        transaction.pageCount,
+        transaction.pageNumbers,
+        pages,
+      ),
     );
     transaction.state = "applied";
-    this.#pending = null;
     // The writer's cache already holds these pages; every other cache is out of date.
     for (const file of this.#files) if (file !== transaction.origin) file.stale = true;
   }
 
-  /** Drops the pending transaction: raft failed it. Every connection sees the state before it. */
-  abortPending(): void {
-    const transaction = this.#pending;
-    if (transaction === null) throw invariant(`no pending transaction on ${this.name}`);
-    transaction.state = "aborted";
-    this.#pending = null;
-    for (const page of transaction.takePages()) this.#store.recycle(page);
-    // The writer's cache and schema hold the aborted pages and may match a later commit's
-    // change counter and schema cookie byte for byte (ENGINE.md pitfalls 1-3).
-    transaction.origin.stale = true;
-    transaction.origin.owner?.invalidateSchema();
+  /**
+   * Drops a waiting transaction (raft failed it) and every later one, which was built on it.
+   * Every connection sees the state before them. The oldest by default.
+   */
+  abortPending(transaction: PendingTransaction | null = this.pending): void {
+    const at = transaction === null ? -1 : this.#queue.indexOf(transaction);
+    if (at < 0) throw invariant(`no such pending transaction on ${this.name}`);
+    for (const aborted of this.#queue.splice(at)) {
+      aborted.state = "aborted";
+      // The images are left to the garbage collector: a writer that built on this transaction
+      // may read them until its own commit fails. The writer's cache and schema hold the
+      // aborted pages and may match a later commit's change counter and schema cookie byte for
+      // byte (ENGINE.md pitfalls 1-3).
+      aborted.origin.stale = true;
+      aborted.origin.owner?.invalidateSchema();
+    }
+    this.#headSerial++;
+  }
+
+  /** Drops every waiting transaction. */
+  abortAllPending(): void {
+    if (this.#queue.length > 0) this.abortPending(this.#queue[0]);
   }
 
   /**
@@ -150,7 +201,7 @@ export class ReplicatedDatabase {
    * copied (views into a raft entry are fine). The caller aborts any pending transaction first.
    */
   apply(pageSizeBytes: number, pageNumbers: ArrayLike<number>, pages: readonly Uint8Array[]): void {
-    if (this.#pending !== null) invariant("apply over a pending transaction: abort it first");
+    if (this.#queue.length > 0) invariant("apply over a pending transaction: abort it first");
     const current = this.#store;
     if (current.pageSizeBytes !== 0 && current.pageSizeBytes !== pageSizeBytes) {
       throw new InvalidTransactionError(
@@ -181,13 +232,15 @@ export class ReplicatedDatabase {
       );
     }
     current.commit(pageSizeBytes, pageCount, keptNumbers, keptPages);
+    this.#headSerial++;
     // A writer in the middle of a transaction now works on an old version: its commit fails.
     for (const file of this.#files) file.stale = true;
   }
 
   /** Replaces the whole content (a snapshot restore; pages are copied); aborts what is pending. */
   replace(pageSizeBytes: number, pages: readonly Uint8Array[]): void {
-    if (this.#pending !== null) this.abortPending();
+    this.abortAllPending();
+    this.#headSerial++;
     const numbers = pages.map((_, i) => i + 1);
     const size = pages.length === 0 ? this.#store.pageSizeBytes || pageSizeBytes : pageSizeBytes;
     this.#store.commit(
@@ -222,13 +275,27 @@ export class ReplicatedDatabase {
     if (this.#writer === file) this.#writer = null;
   }
 
-  /** True if `file` may become the writer now: nobody else writes and nothing is pending. */
-  canWrite(file: FileHandle, pinnedVersion: number): boolean {
+  /**
+   * What a connection taking its shared lock sees: a writer (`withChain`) sees the transactions
+   * waiting for raft on top of the store's latest version, a reader only the latest version.
+   */
+  view(withChain: boolean): View {
+    const chain = withChain ? [...this.#queue] : [];
+    return { chain, serial: this.#headSerial, atHead: withChain || this.#queue.length === 0 };
+  }
+
+  /** True if a connection with this view may become the writer now. */
+  canWrite(file: FileHandle, view: View): boolean {
     return (
       (this.#writer === null || this.#writer === file) &&
-      this.#pending === null &&
-      pinnedVersion === this.#store.version
+      view.atHead &&
+      view.serial === this.#headSerial
     );
+  }
+
+  /** Database size in pages at the newest state (waiting transactions included). */
+  get headPageCount(): number {
+    return this.#queue.at(-1)?.pageCount ?? this.#store.pageCount;
   }
 
   beginWrite(file: FileHandle): void {
@@ -241,21 +308,30 @@ export class ReplicatedDatabase {
   }
 
   get hasWriter(): boolean {
-    return this.#writer !== null || this.#pending !== null;
+    return this.#writer !== null || this.#queue.length > 0;
   }
 
-  /** Turns a committed overlay into the pending transaction and tells the listener. */
+  /** Whether a view is still the newest state (a writer's commit may join the queue). */
+  isHead(view: View): boolean {
+    return view.atHead && view.serial === this.#headSerial;
+  }
+
+  /** Queues a committed overlay for raft and tells the listener. */
   commitWrite(transaction: PendingTransaction): void {
-    if (this.#pending !== null) invariant("a second pending transaction");
+    const expectedBase = this.#store.version + this.#queue.length;
+    if (transaction.baseVersion !== expectedBase) {
+      invariant(`transaction built on version ${transaction.baseVersion}, head is ${expectedBase}`);
+    }
     const followersCount = transaction.withPages((pages) =>
-      transactionPageCount(this.#store.pageCount, transaction.pageNumbers, pages),
+      transactionPageCount(this.headPageCount, transaction.pageNumbers, pages),
     );
     if (transaction.pageCount !== followersCount) {
       invariant(
         `followers would size this transaction ${followersCount}, not ${transaction.pageCount}`,
       );
     }
-    this.#pending = transaction;
+    this.#queue.push(transaction);
+    this.#headSerial++;
     this.#onCommit(transaction);
   }
 }

@@ -530,11 +530,22 @@ export class Vfs {
    */
   takeCommitted(connection: Connection): PendingTransaction | null {
     const file = this.#files.get(connection);
-    if (file === undefined) return null;
-    const pending = file.database.pending;
-    if (pending === null || pending.origin !== file || pending.taken) return null;
-    pending.taken = true;
-    return pending;
+    const committed = file?.committed ?? null;
+    if (committed === null) return null;
+    file!.committed = null;
+    if (committed.state !== "pending" || committed.taken) return null;
+    committed.taken = true;
+    return committed;
+  }
+
+  /**
+   * Declares that `connection`'s next statement writes: its next read transaction then sees the
+   * transactions still waiting for raft, so it can commit on top of them (pipelining). Readers
+   * must not set it: they would see what raft has not committed yet.
+   */
+  setWriteIntent(connection: Connection, intent: boolean): void {
+    const file = this.#files.get(connection);
+    if (file !== undefined) file.writeIntent = intent;
   }
 
   /** @internal Records an exception a method turned into an error code. */

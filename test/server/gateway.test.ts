@@ -354,3 +354,70 @@ test("dump returns the database file and an empty WAL", async () => {
   assert.deepEqual(missing, { type: "failure", code: 1002, message: "database does not exists" });
   client.close();
 });
+
+test("writers pipeline: each builds on the transactions still waiting for raft", async () => {
+  const setup = await opened("pipelined");
+  await execSql(setup, "CREATE TABLE p (n INTEGER)");
+  const writers = await Promise.all([1, 2, 3, 4].map(() => opened("pipelined")));
+  let release!: () => void;
+  server.replication.gate = new Promise((resolve) => (release = resolve));
+  server.replication.maxInFlight = 0;
+  writers.forEach((client, i) => {
+    client.send({
+      type: "execSql",
+      schema: 0,
+      dbId: 0,
+      sql: "INSERT INTO p VALUES ((SELECT count(*) FROM p) + ?)",
+      params: [int(10 * (i + 1))],
+    });
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(server.replication.maxInFlight, 4, "all four were proposed before any applied");
+  // Readers see none of them until raft has them.
+  const before = await querySql(setup, "SELECT count(*) FROM p");
+  assert.deepEqual(rowsOf(before.parts), [[0]]);
+  server.replication.gate = null;
+  release();
+  const results = await Promise.all(writers.map((client) => client.next()));
+  assert.ok(results.every((r) => r.type === "result"));
+  // Each insert saw the ones before it: the counts are 0, 1, 2, 3 in commit order.
+  const { parts } = await querySql(setup, "SELECT n FROM p ORDER BY rowid");
+  assert.deepEqual(rowsOf(parts), [[10], [21], [32], [43]]);
+  for (const client of [setup, ...writers]) client.close();
+});
+
+test("when a pipelined transaction fails, the ones built on it fail too and nothing shows", async () => {
+  const setup = await opened("cascade");
+  await execSql(setup, "CREATE TABLE c (n INTEGER)");
+  const writers = await Promise.all([1, 2, 3].map(() => opened("cascade")));
+  let release!: () => void;
+  server.replication.gate = new Promise((resolve) => (release = resolve));
+  server.replication.failNext = new ReplicationError("leadership-lost", "leadership lost");
+  for (const [i, client] of writers.entries()) {
+    client.send({
+      type: "execSql",
+      schema: 0,
+      dbId: 0,
+      sql: "INSERT INTO c VALUES (?)",
+      params: [int(i)],
+    });
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  server.replication.gate = null;
+  release();
+  for (const client of writers) {
+    assert.deepEqual(await client.next(), {
+      type: "failure",
+      code: 10506,
+      message: "leadership lost",
+    });
+  }
+  const { parts } = await querySql(setup, "SELECT count(*) FROM c");
+  assert.deepEqual(rowsOf(parts), [[0]]);
+  assert.deepEqual(await execSql(writers[0], "INSERT INTO c VALUES (9)"), {
+    type: "result",
+    lastInsertId: 1n,
+    rowsAffected: 1,
+  });
+  for (const client of [setup, ...writers]) client.close();
+});

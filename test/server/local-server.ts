@@ -20,6 +20,11 @@ export class LocalReplication implements Replication {
   /** Set by a test to make the next apply fail this way (after the delay). */
   failNext: ReplicationError | null = null;
   applyDelayMs = 0;
+  /** While set, nothing applies (entries stay proposed and pending). */
+  gate: Promise<void> | null = null;
+  /** Entries proposed and not yet applied or failed. */
+  inFlight = 0;
+  maxInFlight = 0;
   readonly members_: Member[] = [];
   readonly #listeners = new Set<(isLeader: boolean) => void>();
   readonly fsm: Fsm;
@@ -37,16 +42,31 @@ export class LocalReplication implements Replication {
   leader() {
     return this.leading ? { id: this.id, address: this.address } : null;
   }
-  async apply(command: Uint8Array): Promise<void> {
+  propose(command: Uint8Array): Promise<void> {
     if (!this.leading) throw new ReplicationError("not-leader", "not leader");
-    if (this.applyDelayMs > 0) await new Promise((r) => setTimeout(r, this.applyDelayMs));
     const failure = this.failNext;
-    if (failure) {
-      this.failNext = null;
-      throw failure;
-    }
-    this.fsm.apply(++this.index, command);
+    this.failNext = null;
+    const index = ++this.index;
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    // Entries apply in proposal order, each after the delay, like a log; a failure fails the
+    // entries proposed after it too, as a lost leadership does.
+    const applied = this.#last.then(async (earlier) => {
+      if (earlier) throw earlier;
+      if (this.applyDelayMs > 0) await new Promise((r) => setTimeout(r, this.applyDelayMs));
+      await this.gate;
+      if (failure) throw failure;
+      this.fsm.apply(index, command);
+    });
+    this.#last = applied.then(
+      () => null,
+      (error: Error) => (this.index === index ? null : error),
+    );
+    return applied.finally(() => {
+      this.inFlight--;
+    });
   }
+  #last: Promise<Error | null> = Promise.resolve(null);
   async barrier() {}
   readLeaseUntilMs() {
     return this.leading ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
