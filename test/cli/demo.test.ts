@@ -1,13 +1,14 @@
 // dqlite-demo: its command line, its HTTP API (current go-dqlite's replies) over a stand-in
 // database, Go's content sniffing and log lines, and one real single-node demo in this process.
 import assert from "node:assert/strict";
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { after, before, test } from "node:test";
+import { simpleTlsConfig } from "../../src/app/index.js";
 import { parseDemoArguments } from "../../src/cli/demo/arguments.js";
 import { detectContentType } from "../../src/cli/demo/content-type.js";
 import { startDemo } from "../../src/cli/demo/demo-node.js";
@@ -20,6 +21,7 @@ import {
 } from "../../src/cli/demo/key-value-api.js";
 import { formatLogLine, goLogPrefix } from "../../src/cli/demo/verbose-log.js";
 import { main } from "../../src/cli/dqlite-demo.js";
+import { Client } from "../../src/client/index.js";
 
 class Collector extends Writable {
   text = "";
@@ -299,6 +301,54 @@ test("a single-node demo serves the API over its own replicated database", async
     // Closed: the API no longer answers.
     await assert.rejects(fetch(`http://${demo.apiAddress}/colour`));
     assert.match(log.text, /^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d 127\.0\.0\.1:0: INFO: /m);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("with --cert and --key the node speaks mutual TLS; the HTTP API stays plain", async () => {
+  const fixtures = join(import.meta.dirname, "fixtures");
+  const cert = join(fixtures, "tls-cert.pem");
+  const key = join(fixtures, "tls-key.pem");
+  const dir = await mkdtemp(join(tmpdir(), "demo-tls-"));
+  try {
+    const db = `127.0.0.1:${await freeLoopbackPort()}`;
+    const args = { api: "127.0.0.1:0", db, join: [], dir, verbose: false, cert, key };
+    await assert.rejects(startDemo({ ...args, key: "" }, new Collector()), {
+      message: "both TLS certificate and key must be given",
+    });
+    await assert.rejects(
+      startDemo(
+        { ...args, cert: join(fixtures, "nodns-cert.pem"), key: join(fixtures, "nodns-key.pem") },
+        new Collector(),
+      ),
+      /DNS/,
+    );
+    const demo = await startDemo(args, new Collector());
+    try {
+      const url = `http://${demo.apiAddress}`;
+      assert.equal(await (await fetch(`${url}/k`, { method: "PUT", body: "v" })).text(), "done");
+      assert.equal(await (await fetch(`${url}/k`)).text(), "v");
+      const material = await readFile(cert);
+      const tls = simpleTlsConfig({ cert: material, key: await readFile(key) });
+      const client = await Client.connect(db, { dial: tls.dial, timeoutMs: 5000 });
+      try {
+        assert.deepEqual(await client.leader(), { id: 3297041220608546238n, address: db });
+      } finally {
+        client.close();
+      }
+      // Without TLS the node does not answer.
+      await assert.rejects(async () => {
+        const plain = await Client.connect(db, { timeoutMs: 1000 });
+        try {
+          await plain.leader({ timeoutMs: 1000 });
+        } finally {
+          plain.close();
+        }
+      });
+    } finally {
+      await demo.stop();
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
