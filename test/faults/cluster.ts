@@ -43,6 +43,8 @@ export interface ClusterNode {
   paused: boolean;
   /** Removed from the cluster by a membership fault (its data wiped). */
   removed: boolean;
+  /** The harness is stopping or killing it: an exit now is no crash. */
+  expectingExit: boolean;
 }
 
 export class FaultCluster {
@@ -52,6 +54,8 @@ export class FaultCluster {
     tmpfsNodes: readonly number[];
   };
   #starts = 0;
+  /** Exits nobody asked for (a crash of the app or the node inside it). */
+  readonly crashes: string[] = [];
 
   private constructor(network: ClusterNetwork, options: FaultCluster["options"]) {
     this.network = network;
@@ -66,6 +70,7 @@ export class FaultCluster {
       process: null,
       paused: false,
       removed: false,
+      expectingExit: false,
     }));
   }
 
@@ -184,6 +189,14 @@ export class FaultCluster {
     node.process = child;
     node.paused = false;
     node.removed = false;
+    node.expectingExit = false;
+    void child.exited.then((code) => {
+      if (node.process === child && !node.expectingExit) {
+        this.crashes.push(
+          `n${index} (pid ${child.pid}) exited by itself with ${code}; see ${node.logPath}`,
+        );
+      }
+    });
     await waitFor(
       `node ${index} ready`,
       async () => {
@@ -204,6 +217,7 @@ export class FaultCluster {
   async kill(index: number): Promise<void> {
     const node = this.node(index);
     if (!node.process?.alive()) return;
+    node.expectingExit = true;
     if (node.paused) node.process.kill("SIGCONT");
     node.process.kill("SIGKILL");
     await node.process.exited;
@@ -214,6 +228,7 @@ export class FaultCluster {
   async stopGracefully(index: number, graceMs = 30_000): Promise<number | string | undefined> {
     const node = this.node(index);
     if (!node.process?.alive()) return undefined;
+    node.expectingExit = true;
     if (node.paused) this.resume(index);
     return node.process.stop(graceMs);
   }
@@ -372,6 +387,7 @@ export class FaultCluster {
   /** Stops every node (SIGKILL) and tears the network down. */
   async close(): Promise<void> {
     for (const node of this.nodes) {
+      node.expectingExit = true;
       if (node.process?.alive()) {
         if (node.paused) node.process.kill("SIGCONT");
         node.process.kill("SIGKILL");

@@ -39,7 +39,7 @@ export interface RunReport {
   readonly elapsedMs: number;
 }
 
-const FINAL_READ_ATTEMPTS = 30;
+const FINAL_READS_MS = 45_000;
 
 export function runName(spec: RunSpec): string {
   return `${spec.workload}:${spec.nemeses.join("+")}`;
@@ -132,11 +132,13 @@ export async function runCombination(
     );
   }
 
-  // Final reads, each tried until it succeeds, as new processes.
+  // Final reads, each tried until it succeeds (on every live node in turn), as new processes,
+  // all within FINAL_READS_MS.
   let finalProcess = concurrency * 100_000;
+  const finalDeadline = Date.now() + FINAL_READS_MS;
   for (const read of workload.finalReads()) {
     let done = false;
-    for (let attempt = 0; attempt < FINAL_READ_ATTEMPTS && !done; attempt++) {
+    for (let attempt = 0; !done && Date.now() < finalDeadline; attempt++) {
       const live = cluster.nodes.filter((n) => !n.removed && cluster.running(n.index));
       const node = live[attempt % live.length]?.index ?? 1;
       const invoke = history.invoke(finalProcess, read.f, read.value, `n${node}`);
@@ -144,11 +146,17 @@ export async function runCombination(
       history.complete(invoke, result.type, result.value, result.error);
       finalProcess++;
       done = result.type === "ok";
-      if (!done) await sleep(1000);
+      if (!done) await sleep(500);
     }
-    if (!done) context.finding(`final read ${JSON.stringify(read.value)} never succeeded`);
+    if (!done) {
+      context.finding(
+        `final read ${JSON.stringify(read.value)} never succeeded within ${FINAL_READS_MS / 1000} s`,
+      );
+      break;
+    }
   }
 
+  for (const crash of cluster.crashes.splice(0)) context.finding(`crash: ${crash}`);
   const check = workload.check(history.ops);
   mkdirSync(options.outDir, { recursive: true });
   writeFileSync(

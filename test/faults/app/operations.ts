@@ -117,7 +117,11 @@ export function bankInit(
     throw new RangeError("the total must divide evenly among at least one account");
   }
   return inTransaction(db, false, timeoutMs, async (tx, signal) => {
-    const row = await tx.get<{ n: number }>("SELECT count(*) AS n FROM accounts", [], { signal });
+    const row = await tx.get<{ n: number }>(
+      `SELECT count(*) AS n FROM accounts WHERE id IN (${accounts.map(() => "?").join(", ")})`,
+      accounts,
+      { signal },
+    );
     if (Number(row?.n ?? 0) > 0) return null;
     for (const id of accounts) {
       await tx.exec(

@@ -38,6 +38,7 @@ export async function restart(
   index: number,
   why: string,
 ): Promise<string> {
+  if (context.cluster.running(index)) return `n${index} was running already`;
   try {
     await context.cluster.startNode(index);
     return `restarted n${index}`;
