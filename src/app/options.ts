@@ -98,8 +98,14 @@ export function resolveOptions(options: AppOptions): ResolvedAppOptions {
       throw new TypeError("cluster must list node addresses (non-empty strings)");
     }
   }
-  if (options.address !== undefined && options.address === "") {
-    throw new TypeError("address must not be empty");
+  if (options.address !== undefined) {
+    if (typeof options.address !== "string" || options.address === "") {
+      throw new TypeError("address must be a non-empty string");
+    }
+    // The address is this node's identity in info.yaml and in the raft configuration.
+    if (/:0$/.test(options.address)) {
+      throw new RangeError(`address ${options.address} needs a fixed port (peers dial it)`);
+    }
   }
   return {
     address: options.address,

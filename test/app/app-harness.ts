@@ -21,7 +21,15 @@ export interface LogLine {
 export function memoryLogger(prefix: string, lines: LogLine[] = []): Logger & { lines: LogLine[] } {
   const keep = (level: LogLine["level"]) => (fields: Record<string, unknown>, message: string) => {
     if (lines.length < 10_000) lines.push({ level, message: `${prefix}: ${message}`, fields });
-    if (process.env.APP_TEST_LOG) console.error(level, prefix, message, fields);
+    if (process.env.APP_TEST_LOG) {
+      console.error(
+        new Date().toISOString(),
+        level,
+        prefix,
+        message,
+        JSON.stringify(fields, (_, v) => (typeof v === "bigint" ? String(v) : v)),
+      );
+    }
   };
   return {
     lines,

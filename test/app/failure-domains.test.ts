@@ -6,9 +6,11 @@ import { AppCluster } from "./app-harness.js";
 
 const DOMAINS = [1, 1, 2, 2, 3];
 const cluster = await AppCluster.create(DOMAINS.length);
-after(() => cluster.close());
+after(() => cluster.close(), { timeout: 60_000 });
 
-test("five nodes in three failure domains get one voter in each domain", async () => {
+test("five nodes in three failure domains get one voter in each domain", {
+  timeout: 120_000,
+}, async () => {
   // Joining in this order, the first three voters are in domains 1, 1 and 2.
   for (let i = 0; i < DOMAINS.length; i++) {
     await cluster.start(i, { failureDomain: DOMAINS[i] });

@@ -167,6 +167,8 @@ test("voters must be odd and at least 3", () => {
   assert.equal(resolveOptions({}).rolesAdjustmentFrequencyMs, 30_000);
   assert.throws(() => resolveOptions({ standbys: -1 }), RangeError);
   assert.throws(() => resolveOptions({ rolesAdjustmentFrequencyMs: 0 }), RangeError);
+  // The address is the node's lasting identity: a port the kernel picks cannot be one.
+  assert.throws(() => resolveOptions({ address: "127.0.0.1:0" }), RangeError);
 });
 
 test("App.create refuses bad voters before touching the directory", async () => {

@@ -7,7 +7,7 @@ import { Role } from "../../src/wire/index.js";
 import { AppCluster, roleCounts } from "./app-harness.js";
 
 const cluster = await AppCluster.create(7);
-after(() => cluster.close());
+after(() => cluster.close(), { timeout: 60_000 });
 
 const online = (): string[] => cluster.addresses.filter((_, i) => cluster.apps[i] !== null);
 
@@ -35,7 +35,9 @@ async function startNode(index: number, restart = false): Promise<void> {
   started.add(index);
 }
 
-test("roles follow the cluster from one node to seven and through nodes going offline", async () => {
+test("roles follow the cluster from one node to seven and through nodes going offline", {
+  timeout: 120_000,
+}, async () => {
   await startNode(0);
   await cluster.waitForRoles("one voter", settled([1, 0, 0]));
   await startNode(1);

@@ -13,7 +13,7 @@ import { freePort } from "../harness/ports.js";
 import { AppCluster, memoryLogger, roleCounts } from "./app-harness.js";
 
 const cluster = await AppCluster.create(4, { standbys: 1 });
-after(() => cluster.close());
+after(() => cluster.close(), { timeout: 60_000 });
 
 async function leaderIndex(): Promise<number> {
   const client = await cluster.running().leader();
@@ -29,7 +29,9 @@ async function leaderIndex(): Promise<number> {
 const roleOf = async (index: number): Promise<Role | undefined> =>
   (await cluster.members()).find((m) => m.address === cluster.addresses[index])?.role;
 
-test("a voter hands its vote to the stand-by; a closing leader also hands leadership over", async () => {
+test("a voter hands its vote to the stand-by; a closing leader also hands leadership over", {
+  timeout: 120_000,
+}, async () => {
   for (const index of [0, 1, 2, 3]) await cluster.start(index);
   let members = await cluster.waitForRoles(
     "3 voters and 1 stand-by",
@@ -63,7 +65,9 @@ test("a voter hands its vote to the stand-by; a closing leader also hands leader
   assert.notEqual(await leaderIndex(), leader);
 });
 
-test("ready() waits for a cluster it cannot reach; the signal or close ends the wait", async () => {
+test("ready() waits for a cluster it cannot reach; the signal or close ends the wait", {
+  timeout: 120_000,
+}, async () => {
   const dir = await mkdtemp(join(tmpdir(), "app-unreachable-"));
   try {
     const app = await App.create(dir, {

@@ -10,9 +10,11 @@ import { waitFor } from "../harness/processes.js";
 import { AppCluster, roleCounts } from "./app-harness.js";
 
 const cluster = await AppCluster.create(3);
-after(() => cluster.close());
+after(() => cluster.close(), { timeout: 60_000 });
 
-test("three Apps joined by address only settle to three voters; a leader's handover loses no write; a restarted App rejoins", async () => {
+test("three Apps joined by address only settle to three voters; a leader's handover loses no write; a restarted App rejoins", {
+  timeout: 120_000,
+}, async () => {
   const first = await cluster.start(0);
   assert.equal(first.id, BOOTSTRAP_ID);
   await cluster.start(1);

@@ -19,7 +19,7 @@ const otherKey = await readFile(join(FIXTURES, "nodns-key.pem"), "utf8");
 
 const tls = simpleTlsConfig({ cert, key });
 const cluster = await AppCluster.create(3, { tls });
-after(() => cluster.close());
+after(() => cluster.close(), { timeout: 60_000 });
 
 /** Connects with `dial` and asks for the node's metadata. */
 async function describeWith(address: string, dial: DialFunction): Promise<unknown> {
@@ -43,7 +43,9 @@ test("simpleTlsConfig: mutual TLS >= 1.2 named after the certificate's first DNS
   );
 });
 
-test("a cluster of Apps runs over mutual TLS and refuses clients without the right certificate", async () => {
+test("a cluster of Apps runs over mutual TLS and refuses clients without the right certificate", {
+  timeout: 120_000,
+}, async () => {
   for (const index of [0, 1, 2]) await cluster.start(index);
   await cluster.waitForRoles("three voters over TLS", (m) => roleCounts(m)[0] === 3);
 
