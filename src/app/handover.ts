@@ -94,6 +94,14 @@ async function transferLeadership(
         { address: voter.address, error: describeError(error) },
         "transfer leadership failed",
       );
+      // A transfer reported as failed may still complete (the target won its election late):
+      // once this node no longer leads, leadership has moved and there is nothing left to do.
+      const now = await client.leader({ signal }).catch(() => undefined);
+      if (now?.address !== context.address) {
+        context.logger.info({ address: now?.address ?? "" }, "leadership moved");
+        client.close();
+        return await context.findLeader(signal);
+      }
     }
   }
   throw new AppError(`transfer leadership: ${describeError(lastError)}`, { cause: lastError });

@@ -26,14 +26,11 @@ async function leaderIndex(): Promise<number> {
   }
 }
 
-const roleOf = async (index: number): Promise<Role | undefined> =>
-  (await cluster.members()).find((m) => m.address === cluster.addresses[index])?.role;
-
 test("a voter hands its vote to the stand-by; a closing leader also hands leadership over", {
   timeout: 120_000,
 }, async () => {
   for (const index of [0, 1, 2, 3]) await cluster.start(index);
-  let members = await cluster.waitForRoles(
+  const members = await cluster.waitForRoles(
     "3 voters and 1 stand-by",
     (m) => roleCounts(m).join() === "3,1,0",
   );
@@ -42,12 +39,16 @@ test("a voter hands its vote to the stand-by; a closing leader also hands leader
   const voter = [0, 1, 2, 3].find((i) => i !== leader && i !== standby)!;
 
   await cluster.apps[voter]!.handover();
-  members = await cluster.members();
-  // The stand-by took the vote; the voter stepped down (the leader may already have made it
-  // the new stand-by).
-  assert.equal(await roleOf(standby), Role.Voter);
-  assert.notEqual(await roleOf(voter), Role.Voter);
-  assert.equal(roleCounts(members)[0], 3);
+  // The stand-by took the vote, then the voter stepped down. (Roles may move on at once: with
+  // four voters for a moment, the leader's next round may demote one of them.)
+  const lines = cluster.logs.filter((l) => l.message.startsWith(`node${voter}: `));
+  const handed = lines.find((l) => l.message === `node${voter}: handed role over`);
+  assert.deepEqual(handed?.fields, {
+    address: cluster.addresses[standby],
+    from: "stand-by",
+    to: "voter",
+  });
+  assert.ok(lines.some((l) => l.message === `node${voter}: stepped down to spare`));
   await cluster.waitForRoles(
     "3 voters and 1 stand-by again",
     (m) => roleCounts(m).join() === "3,1,0",
