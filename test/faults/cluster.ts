@@ -1,7 +1,15 @@
 // The cluster under test: one test app (app/main.ts, embedding a dqlite App) per network
 // namespace, started and stopped by pid, with its data directory optionally on a small tmpfs
 // (for disk-full faults) and optionally under libfaketime (for clock faults).
-import { existsSync, mkdirSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Client } from "../../src/client/index.js";
@@ -45,6 +53,10 @@ export interface ClusterNode {
   removed: boolean;
   /** The harness is stopping or killing it: an exit now is no crash. */
   expectingExit: boolean;
+  /** Its files were wiped: it must join again as a new node (else it would found a new cluster). */
+  wiped: boolean;
+  /** The nemesis working on this node right now, so that two never fight over one node. */
+  claimedBy: string | null;
 }
 
 export class FaultCluster {
@@ -71,6 +83,8 @@ export class FaultCluster {
       paused: false,
       removed: false,
       expectingExit: false,
+      wiped: false,
+      claimedBy: null,
     }));
   }
 
@@ -140,6 +154,9 @@ export class FaultCluster {
   async startNode(index: number, join?: readonly string[], timeoutMs = 90_000): Promise<void> {
     const node = this.node(index);
     if (node.process?.alive()) throw new Error(`node ${index} is already running`);
+    if (node.wiped && (join === undefined || join.length === 0)) {
+      join = this.nodes.filter((n) => n !== node && !n.removed).map((n) => n.address);
+    }
     const args = [
       "--import",
       "tsx",
@@ -190,6 +207,7 @@ export class FaultCluster {
     node.paused = false;
     node.removed = false;
     node.expectingExit = false;
+    node.wiped = false;
     void child.exited.then((code) => {
       if (node.process === child && !node.expectingExit) {
         this.crashes.push(
@@ -197,20 +215,22 @@ export class FaultCluster {
         );
       }
     });
-    await waitFor(
-      `node ${index} ready`,
-      async () => {
-        if (!child.alive()) throw new Error(`node ${index} exited: ${await child.exited}`);
-        const outcome = await this.request(index, "GET", "/health", undefined, 2000);
-        return outcome.type === "ok" ? true : undefined;
-      },
-      timeoutMs,
-      250,
-    ).catch((error) => {
-      throw new Error(`node ${index} did not become ready (log: ${node.logPath})`, {
-        cause: error,
-      });
-    });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (!child.alive()) {
+        throw new Error(
+          `node ${index} exited with ${await child.exited} before it was ready (log: ${node.logPath})`,
+        );
+      }
+      const outcome = await this.request(index, "GET", "/health", undefined, 2000);
+      if (outcome.type === "ok") return;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `node ${index} not ready after ${timeoutMs} ms: ${outcome.error} (log: ${node.logPath})`,
+        );
+      }
+      await sleep(250);
+    }
   }
 
   /** SIGKILL: the process dies at once, nothing is flushed beyond what was synced. */
@@ -247,6 +267,24 @@ export class FaultCluster {
     node.paused = false;
   }
 
+  /** Claims node `index` for a nemesis; false when another one holds it. */
+  claim(index: number, owner: string): boolean {
+    const node = this.node(index);
+    if (node.claimedBy !== null && node.claimedBy !== owner) return false;
+    node.claimedBy = owner;
+    return true;
+  }
+
+  release(index: number, owner: string): void {
+    const node = this.node(index);
+    if (node.claimedBy === owner) node.claimedBy = null;
+  }
+
+  /** Nodes no nemesis holds. */
+  unclaimed(): number[] {
+    return this.nodes.filter((n) => n.claimedBy === null).map((n) => n.index);
+  }
+
   running(index: number): boolean {
     return this.node(index).process?.alive() ?? false;
   }
@@ -261,6 +299,7 @@ export class FaultCluster {
       rmSync(node.dir, { recursive: true, force: true });
       mkdirSync(node.dir, { recursive: true });
     }
+    node.wiped = true;
   }
 
   /** Fills a tmpfs node's disk completely; returns the filler's path. */
@@ -345,6 +384,18 @@ export class FaultCluster {
         }
         const members = await this.members(5000);
         const running = this.nodes.filter((n) => n.process?.alive() && !n.removed);
+        // Every running node must name the same leader: a node that still claims leadership
+        // after losing it (or after its raft stopped) would capture clients.
+        const seen = new Set<string>();
+        for (const node of running) {
+          const client = await Client.connect(node.address, { timeoutMs: 2000 });
+          try {
+            seen.add((await client.leader({ timeoutMs: 2000 }))?.address ?? "none");
+          } finally {
+            client.close();
+          }
+        }
+        if (seen.size !== 1 || seen.has("none")) return undefined;
         const voters = members.filter((m) => m.role === 0).length;
         const all = running.every((n) => members.some((m) => m.address === n.address));
         return all && voters >= Math.min(3, running.length) ? true : undefined;
@@ -382,6 +433,26 @@ export class FaultCluster {
         error: `http: ${(error as Error).name} ${code ?? (error as Error).message}`,
       };
     }
+  }
+
+  readonly #logOffsets = new Map<number, number>();
+
+  /** Error-level lines (pino level 50 and above) the nodes logged since the last call. */
+  newErrorLogLines(max = 20): string[] {
+    const lines: string[] = [];
+    for (const node of this.nodes) {
+      if (!existsSync(node.logPath)) continue;
+      const size = statSync(node.logPath).size;
+      const from = this.#logOffsets.get(node.index) ?? 0;
+      this.#logOffsets.set(node.index, size);
+      if (size <= from) continue;
+      const text = readFileSync(node.logPath).subarray(from, size).toString("utf8");
+      for (const line of text.split("\n")) {
+        if (/^\{"level":(5|6)0,/.test(line) && lines.length < max)
+          lines.push(`n${node.index}: ${line.slice(0, 300)}`);
+      }
+    }
+    return lines;
   }
 
   /** Stops every node (SIGKILL) and tears the network down. */

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { waitFor } from "../harness/processes.js";
 import { type CheckResult, formatResult } from "./checkers/result.js";
 import type { FaultCluster } from "./cluster.js";
+import { describeError } from "./describe-error.js";
 import { HistoryRecorder, historyToEdn } from "./history/history.js";
 import { makeNemesis, type NemesisName } from "./nemeses/index.js";
 import type { NemesisContext } from "./nemeses/nemesis.js";
@@ -128,7 +129,7 @@ export async function runCombination(
     log("cluster stable");
   } catch (error) {
     context.finding(
-      `the cluster did not recover within 90 s after the faults: ${(error as Error).message}`,
+      `the cluster did not recover within 90 s after the faults: ${describeError(error)}`,
     );
   }
 
@@ -157,6 +158,7 @@ export async function runCombination(
   }
 
   for (const crash of cluster.crashes.splice(0)) context.finding(`crash: ${crash}`);
+  for (const line of cluster.newErrorLogLines()) context.finding(`error logged: ${line}`);
   const check = workload.check(history.ops);
   mkdirSync(options.outDir, { recursive: true });
   writeFileSync(
@@ -192,6 +194,7 @@ async function healAll(context: NemesisContext): Promise<void> {
   const { cluster } = context;
   await cluster.network.heal();
   for (const node of cluster.nodes) {
+    node.claimedBy = null;
     cluster.resume(node.index);
     if (cluster.options.tmpfsNodes.includes(node.index)) cluster.freeDisk(node.index);
     if (cluster.options.faketime) cluster.setClockOffset(node.index, 0);
@@ -201,9 +204,7 @@ async function healAll(context: NemesisContext): Promise<void> {
     try {
       await cluster.startNode(node.index);
     } catch (error) {
-      context.finding(
-        `restart of n${node.index} while healing failed: ${(error as Error).message}`,
-      );
+      context.finding(`restart of n${node.index} while healing failed: ${describeError(error)}`);
     }
   }
 }

@@ -1,18 +1,16 @@
 // Disk full: the nodes whose data directory is a small tmpfs get it filled to the last byte, and
 // freed again. The node must keep running (or at least restart) and catch up by itself.
-import type { Nemesis } from "./nemesis.js";
-import { restart } from "./nemesis.js";
+import { liveNodes, type Nemesis, restart } from "./nemesis.js";
 
 export function diskFullNemesis(): Nemesis {
   let filled: number[] = [];
   return {
     name: "disk-full",
     async start({ cluster, random }) {
-      const candidates = cluster.options.tmpfsNodes.filter(
-        (i) => cluster.running(i) && !cluster.node(i).removed,
-      );
+      const candidates = cluster.options.tmpfsNodes.filter((i) => liveNodes(cluster).includes(i));
       if (candidates.length === 0) return undefined;
       const index = candidates[Math.floor(random() * candidates.length)]!;
+      if (!cluster.claim(index, "disk-full")) return undefined;
       cluster.fillDisk(index);
       filled = [index];
       return `filled the disk of n${index}`;
@@ -27,6 +25,7 @@ export function diskFullNemesis(): Nemesis {
         if (!context.cluster.running(index) && !context.cluster.node(index).removed) {
           notes.push(await restart(context, index, "disk full"));
         }
+        context.cluster.release(index, "disk-full");
       }
       filled = [];
       return notes.join(", ");

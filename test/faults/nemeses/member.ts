@@ -1,3 +1,4 @@
+import { describeError } from "../describe-error.js";
 // Membership changes: shrink (stop a node gracefully, remove it from the configuration, wipe its
 // data) and grow (start it afresh, joining the cluster as a new node). At least four members stay.
 import { liveNodes, type Nemesis } from "./nemesis.js";
@@ -12,12 +13,14 @@ export function memberNemesis(): Nemesis {
       const live = liveNodes(cluster);
       if (members <= 4 || live.length === 0) return undefined;
       const index = live[Math.floor(random() * live.length)]!;
+      if (!cluster.claim(index, "member")) return undefined;
       await cluster.stopGracefully(index);
       try {
         await cluster.removeMember(index);
       } catch (error) {
-        context.finding(`removing n${index} failed: ${(error as Error).message}`);
+        context.finding(`removing n${index} failed: ${describeError(error)}`);
         await cluster.startNode(index).catch(() => {});
+        cluster.release(index, "member");
         return `removal of n${index} FAILED`;
       }
       cluster.wipe(index);
@@ -32,9 +35,10 @@ export function memberNemesis(): Nemesis {
           await cluster.startNode(index, cluster.addresses);
           notes.push(`n${index} joined again as a new node`);
         } catch (error) {
-          context.finding(`n${index} could not join again: ${(error as Error).message}`);
+          context.finding(`n${index} could not join again: ${describeError(error)}`);
           notes.push(`join of n${index} FAILED`);
         }
+        cluster.release(index, "member");
       }
       removed = [];
       return notes.join(", ");

@@ -1,6 +1,7 @@
 // A nemesis injects one kind of fault: start() breaks something, stop() repairs it. Problems a
 // nemesis sees while repairing (a node that will not restart) are findings of the run.
 import type { FaultCluster } from "../cluster.js";
+import { describeError } from "../describe-error.js";
 import type { Random } from "../workloads/workload.js";
 
 export interface NemesisContext {
@@ -18,9 +19,11 @@ export interface Nemesis {
   stop(context: NemesisContext): Promise<string>;
 }
 
-/** Running, member nodes (1-based indexes). */
+/** Running member nodes (1-based indexes) that no nemesis holds. */
 export function liveNodes(cluster: FaultCluster): number[] {
-  return cluster.nodes.filter((n) => !n.removed && cluster.running(n.index)).map((n) => n.index);
+  return cluster.nodes
+    .filter((n) => !n.removed && n.claimedBy === null && cluster.running(n.index))
+    .map((n) => n.index);
 }
 
 export function shuffle<T>(random: Random, items: readonly T[]): T[] {
@@ -43,7 +46,7 @@ export async function restart(
     await context.cluster.startNode(index);
     return `restarted n${index}`;
   } catch (error) {
-    context.finding(`restart of n${index} after ${why} failed: ${(error as Error).message}`);
+    context.finding(`restart of n${index} after ${why} failed: ${describeError(error)}`);
     return `restart of n${index} FAILED`;
   }
 }

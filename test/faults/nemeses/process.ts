@@ -2,8 +2,8 @@
 // (SIGTERM: the app hands its role and leadership over) and restart.
 import { liveNodes, type Nemesis, type NemesisContext, restart, shuffle } from "./nemesis.js";
 
-/** 1 or 2 live nodes, the leader among them half of the time. */
-async function targets(context: NemesisContext, most: number): Promise<number[]> {
+/** Up to `most` live nodes, the leader among them half of the time, claimed for `owner`. */
+async function targets(context: NemesisContext, most: number, owner: string): Promise<number[]> {
   const live = liveNodes(context.cluster);
   const count = Math.min(most, live.length, 1 + Math.floor(context.random() * most));
   const chosen = shuffle(context.random, live).slice(0, count);
@@ -12,7 +12,7 @@ async function targets(context: NemesisContext, most: number): Promise<number[]>
     if (leader !== undefined && live.includes(leader) && !chosen.includes(leader))
       chosen[0] = leader;
   }
-  return chosen;
+  return chosen.filter((index) => context.cluster.claim(index, owner));
 }
 
 export function killNemesis(): Nemesis {
@@ -20,13 +20,16 @@ export function killNemesis(): Nemesis {
   return {
     name: "kill",
     async start(context) {
-      killed = await targets(context, 2);
+      killed = await targets(context, 2, "kill");
       await Promise.all(killed.map((i) => context.cluster.kill(i)));
       return killed.length > 0 ? `killed ${killed.map((i) => `n${i}`).join(" ")}` : undefined;
     },
     async stop(context) {
       const done = [];
-      for (const index of killed) done.push(await restart(context, index, "kill -9"));
+      for (const index of killed) {
+        done.push(await restart(context, index, "kill -9"));
+        context.cluster.release(index, "kill");
+      }
       killed = [];
       return done.join(", ");
     },
@@ -38,12 +41,15 @@ export function pauseNemesis(): Nemesis {
   return {
     name: "pause",
     async start(context) {
-      paused = await targets(context, 2);
+      paused = await targets(context, 2, "pause");
       for (const index of paused) context.cluster.pause(index);
       return paused.length > 0 ? `paused ${paused.map((i) => `n${i}`).join(" ")}` : undefined;
     },
     async stop(context) {
-      for (const index of paused) context.cluster.resume(index);
+      for (const index of paused) {
+        context.cluster.resume(index);
+        context.cluster.release(index, "pause");
+      }
       const text = `resumed ${paused.map((i) => `n${i}`).join(" ")}`;
       paused = [];
       return text;
@@ -56,7 +62,7 @@ export function stopNemesis(): Nemesis {
   return {
     name: "stop",
     async start(context) {
-      stopped = await targets(context, 1);
+      stopped = await targets(context, 1, "stop");
       const results = [];
       for (const index of stopped) {
         const started = Date.now();
@@ -68,7 +74,10 @@ export function stopNemesis(): Nemesis {
     },
     async stop(context) {
       const done = [];
-      for (const index of stopped) done.push(await restart(context, index, "graceful stop"));
+      for (const index of stopped) {
+        done.push(await restart(context, index, "graceful stop"));
+        context.cluster.release(index, "stop");
+      }
       stopped = [];
       return done.join(", ");
     },
