@@ -26,7 +26,7 @@ import {
 } from "./core/types.js";
 import type { DialFunction } from "./io/dial.js";
 import { RaftTransport, type TransportStats } from "./io/raft-transport.js";
-import type { RaftStorage } from "./io/storage.js";
+import type { LoadedState, RaftStorage } from "./io/storage.js";
 import { LeadershipLostError, NodeClosedError, TooManyRequestsError } from "./node/errors.js";
 import { PendingRequests } from "./node/pending-requests.js";
 
@@ -64,6 +64,32 @@ export interface RaftNodeOptions {
   maxPendingRequests?: number;
   /** Pre-vote (dqlite turns it on). */
   preVote?: boolean;
+  /**
+   * Opens the storage again after a write failed (a full disk): the node then restarts its raft
+   * state from what is on disk, as after a crash, and retries with backoff until the disk takes
+   * writes again. Without it a storage failure stops the node.
+   */
+  reopenStorage?: () => RaftStorage;
+}
+
+/** A write to storage failed: the disk's state is what the last successful write left. */
+class StorageFailure extends Error {
+  override name = "StorageFailure";
+  readonly failure: Error;
+  constructor(failure: Error) {
+    super(`storage: ${failure.message}`);
+    this.failure = failure;
+  }
+}
+
+const REBOOT_DELAY_MIN_MS = 100;
+const REBOOT_DELAY_MAX_MS = 5000;
+
+/** Tags a storage operation's failure so the driver can tell it from an FSM failure. */
+function written<T>(operation: Promise<T>): Promise<T> {
+  return operation.catch((error: Error) => {
+    throw new StorageFailure(error);
+  });
 }
 
 /** Events a RaftNode emits. */
@@ -78,8 +104,13 @@ const MAX_READY_ROUNDS_PER_TURN = 64;
 const MAX_LEARNED_ADDRESSES = 1024;
 
 export class RaftNode {
-  readonly #options: Required<Omit<RaftNodeOptions, "bootstrap" | "dial">> &
-    Pick<RaftNodeOptions, "bootstrap" | "dial">;
+  readonly #options: Required<Omit<RaftNodeOptions, "bootstrap" | "dial" | "reopenStorage">> &
+    Pick<RaftNodeOptions, "bootstrap" | "dial" | "reopenStorage">;
+  #storage: RaftStorage;
+  /** Highest entry index the FSM has applied (or restored up to). */
+  #fsmAppliedIndex = 0;
+  #rebooting = false;
+  #rebootDelayMs = REBOOT_DELAY_MIN_MS;
   readonly #transport: RaftTransport;
   readonly #pending: PendingRequests;
   readonly #listeners: { [K in keyof RaftNodeEvents]: Set<RaftNodeEvents[K]> } = {
@@ -119,6 +150,7 @@ export class RaftNode {
     if (this.#options.snapshotTrailing < this.#options.snapshotThreshold) {
       throw new RangeError("snapshotTrailing must be at least snapshotThreshold (dqlite's rule)");
     }
+    this.#storage = options.storage;
     this.#pending = new PendingRequests(this.#options.maxPendingRequests);
     this.#transport = new RaftTransport({
       id: options.id,
@@ -135,6 +167,7 @@ export class RaftNode {
 
   /** Follower, candidate or leader ("follower" before start). */
   get state(): RaftRoleState {
+    if (this.#failure) return "follower";
     return this.#raft?.state ?? "follower";
   }
 
@@ -188,7 +221,8 @@ export class RaftNode {
   async start(): Promise<void> {
     if (this.#phase !== "new") throw new Error("start() may be called once");
     this.#phase = "starting";
-    const { storage, fsm } = this.#options;
+    const { fsm } = this.#options;
+    const storage = this.#storage;
     let loaded = await storage.load();
     const fresh =
       loaded.hardState.term === 0 && loaded.entries.length === 0 && loaded.snapshot === null;
@@ -200,9 +234,20 @@ export class RaftNode {
     if (loaded.snapshot !== null) {
       await fsm.restore(loaded.snapshot.data);
       this.#snapshotIndex = loaded.snapshot.meta.index;
+      this.#fsmAppliedIndex = loaded.snapshot.meta.index;
     }
     if (this.#phase !== "starting") throw new NodeClosedError();
-    this.#raft = new Raft({
+    this.#raft = this.#newCore(loaded);
+    this.#phase = "running";
+    this.#timer = setInterval(() => {
+      this.#raft?.tick();
+      this.#drive();
+    }, this.#options.heartbeatTimeoutMs);
+    this.#drive();
+  }
+
+  #newCore(loaded: LoadedState): Raft {
+    return new Raft({
       id: this.#options.id,
       loaded: {
         hardState: loaded.hardState,
@@ -218,12 +263,6 @@ export class RaftNode {
       // The Node serves reads under a lease (readLeaseUntilMs), which needs this promise kept.
       voteGuardOnStart: true,
     });
-    this.#phase = "running";
-    this.#timer = setInterval(() => {
-      this.#raft?.tick();
-      this.#drive();
-    }, this.#options.heartbeatTimeoutMs);
-    this.#drive();
   }
 
   /** Replicates `data` (a multiple of 8 bytes); resolves with its index once applied here. */
@@ -326,7 +365,7 @@ export class RaftNode {
     this.#transport.close();
     await this.#pumping?.catch(() => {});
     this.#failAll(new NodeClosedError());
-    await this.#options.storage.close();
+    await this.#storage.close();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -377,6 +416,7 @@ export class RaftNode {
   /** Runs the pump unless it is already running (it re-checks the core before it stops). */
   #drive(): void {
     if (this.#pumping !== null || this.#phase !== "running" || this.#failure) return;
+    if (this.#raft === null) return;
     this.#pumping = this.#pump().finally(() => {
       this.#pumping = null;
     });
@@ -394,26 +434,30 @@ export class RaftNode {
         await new Promise((resolve) => setImmediate(resolve));
       }
     } catch (error) {
-      this.#fatal(error as Error);
+      this.#failed(error as Error);
     }
   }
 
   async #process(raft: Raft, ready: Ready): Promise<void> {
-    const { storage, fsm } = this.#options;
+    const { fsm } = this.#options;
+    const storage = this.#storage;
     if (ready.soft !== undefined) this.#onSoftState(ready.soft);
-    if (ready.hardState !== undefined) await storage.setHardState(ready.hardState);
+    if (ready.hardState !== undefined) await written(storage.setHardState(ready.hardState));
     if (ready.snapshot !== undefined) {
       const snapshot = ready.snapshot;
-      await storage.installSnapshot(snapshot);
+      await written(storage.installSnapshot(snapshot));
       await fsm.restore(snapshot.data);
       this.#snapshotIndex = snapshot.meta.index;
+      this.#fsmAppliedIndex = snapshot.meta.index;
       raft.persisted(snapshot.meta.index, snapshot.meta.term);
     }
     if (
       ready.truncateFromIndex !== undefined &&
       ready.entries[0]?.index !== ready.truncateFromIndex
     ) {
-      storage.truncate(ready.truncateFromIndex).catch((error: Error) => this.#fatal(error));
+      written(storage.truncate(ready.truncateFromIndex)).catch((error: Error) =>
+        this.#failed(error),
+      );
     }
     if (ready.entries.length > 0) this.#persist(raft, ready.entries);
     for (const message of ready.messages) this.#send(message);
@@ -422,6 +466,8 @@ export class RaftNode {
     for (const event of ready.events) this.#onEvent(event);
     if (
       raft.lastApplied - this.#snapshotIndex >= this.#options.snapshotThreshold &&
+      // After a restart from disk the FSM may be ahead of what the core handed out again.
+      raft.lastApplied >= this.#fsmAppliedIndex &&
       !this.#snapshotting
     ) {
       await this.#takeSnapshot(raft);
@@ -430,13 +476,14 @@ export class RaftNode {
 
   #persist(raft: Raft, entries: Entry[]): void {
     const last = entries[entries.length - 1];
-    this.#options.storage.append(entries).then(
+    written(this.#storage.append(entries)).then(
       () => {
-        if (this.#phase !== "running") return;
+        if (this.#phase !== "running" || this.#raft !== raft) return;
+        this.#rebootDelayMs = REBOOT_DELAY_MIN_MS;
         raft.persisted(last.index, last.term);
         this.#drive();
       },
-      (error: Error) => this.#fatal(error),
+      (error: Error) => this.#failed(error),
     );
   }
 
@@ -446,16 +493,18 @@ export class RaftNode {
   }
 
   async #sendSnapshot(to: NodeId, term: number): Promise<void> {
-    const snapshot: Snapshot | null = await this.#options.storage.loadSnapshot().catch(() => null);
+    const snapshot: Snapshot | null = await this.#storage.loadSnapshot().catch(() => null);
     if (snapshot === null || this.#phase !== "running") return;
     this.#send({ type: "installSnapshot", from: this.#options.id, to, term, snapshot });
   }
 
   async #applyEntry(entry: Entry): Promise<void> {
-    if (entry.type === EntryType.Command) {
+    // After a restart from disk (see reopenStorage) the core hands out again what the FSM has.
+    if (entry.type === EntryType.Command && entry.index > this.#fsmAppliedIndex) {
       const result = this.#options.fsm.apply(entry.index, entry.data);
       if (result instanceof Promise) await result;
     }
+    if (entry.index > this.#fsmAppliedIndex) this.#fsmAppliedIndex = entry.index;
     this.#pending.applied(entry.index, entry.term);
   }
 
@@ -473,15 +522,14 @@ export class RaftNode {
       }
       this.#snapshotIndex = index;
       // Written in the background: the log keeps going meanwhile.
-      this.#options.storage
-        .putSnapshot({ meta, data }, this.#options.snapshotTrailing)
+      written(this.#storage.putSnapshot({ meta, data }, this.#options.snapshotTrailing))
         .then(
           () => {
-            if (this.#phase !== "running") return;
+            if (this.#phase !== "running" || this.#raft !== raft) return;
             raft.snapshotTaken(index);
             this.#drive();
           },
-          (error: Error) => this.#fatal(error),
+          (error: Error) => this.#failed(error),
         )
         .finally(() => {
           this.#snapshotting = false;
@@ -541,6 +589,52 @@ export class RaftNode {
     this.#waiting.promotions.clear();
     for (const resolve of this.#waiting.transfers.values()) resolve(false);
     this.#waiting.transfers.clear();
+  }
+
+  /** A storage write failed: restart from disk if the storage can be reopened, else stop. */
+  #failed(error: Error): void {
+    if (error instanceof StorageFailure && this.#options.reopenStorage !== undefined) {
+      void this.#reboot(error.failure);
+      return;
+    }
+    this.#fatal(error instanceof StorageFailure ? error.failure : error);
+  }
+
+  /**
+   * Restarts the raft state from disk, as after a crash: what was not written is forgotten (raft
+   * tolerates that like any crash), requests waiting on this node fail with their outcome
+   * unknown, and this node is a follower again. Retries with backoff while the disk refuses.
+   */
+  async #reboot(cause: Error): Promise<void> {
+    if (this.#rebooting || this.#phase !== "running" || this.#failure) return;
+    this.#rebooting = true;
+    const old = this.#raft;
+    this.#raft = null;
+    this.#failAll(new LeadershipLostError(`storage failed: ${cause.message}`));
+    if (old !== null) this.#emit("state", { state: "follower", term: old.term, leaderId: 0n });
+    await this.#pumping?.catch(() => {});
+    while (this.#phase === "running") {
+      await new Promise((resolve) => setTimeout(resolve, this.#rebootDelayMs));
+      this.#rebootDelayMs = Math.min(this.#rebootDelayMs * 2, REBOOT_DELAY_MAX_MS);
+      if (this.#phase !== "running") break;
+      await this.#storage.close().catch(() => {});
+      this.#storage = this.#options.reopenStorage!();
+      try {
+        const loaded = await this.#storage.load();
+        if (loaded.snapshot !== null && loaded.snapshot.meta.index > this.#fsmAppliedIndex) {
+          await this.#options.fsm.restore(loaded.snapshot.data);
+          this.#fsmAppliedIndex = loaded.snapshot.meta.index;
+        }
+        this.#snapshotIndex = loaded.snapshot?.meta.index ?? 0;
+        if (this.#phase !== "running") break;
+        this.#raft = this.#newCore(loaded);
+        break;
+      } catch {
+        // The disk still refuses (or the directory cannot be read yet): try again later.
+      }
+    }
+    this.#rebooting = false;
+    this.#drive();
   }
 
   #fatal(error: Error): void {

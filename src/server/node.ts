@@ -110,6 +110,9 @@ export class Node {
       id: this.id,
       address: this.#address,
       storage: new DiskStorage(options.dataDir, { autoRecovery: options.autoRecovery ?? true }),
+      // A full disk is survived: raft restarts from the directory once it takes writes again.
+      reopenStorage: () =>
+        new DiskStorage(options.dataDir, { autoRecovery: options.autoRecovery ?? true }),
       fsm: {
         apply: (index, data) => {
           fsm.apply(index, data);

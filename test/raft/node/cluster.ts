@@ -69,9 +69,59 @@ export function command(value: number): Uint8Array {
   return data;
 }
 
+/** Storage whose writes fail with ENOSPC while its member's disk is "full". */
+class FlakyStorage implements RaftStorage {
+  constructor(
+    readonly inner: RaftStorage,
+    readonly member: ClusterMember,
+  ) {}
+  get stats() {
+    return this.inner.stats;
+  }
+  #write<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.member.diskFull) {
+      const error = Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
+      return Promise.reject(error);
+    }
+    return operation();
+  }
+  load() {
+    return this.inner.load();
+  }
+  loadSnapshot() {
+    return this.inner.loadSnapshot();
+  }
+  close() {
+    return this.inner.close();
+  }
+  bootstrap(c: Configuration) {
+    return this.#write(() => this.inner.bootstrap(c));
+  }
+  recover(c: Configuration) {
+    return this.#write(() => this.inner.recover(c));
+  }
+  setHardState(h: Parameters<RaftStorage["setHardState"]>[0]) {
+    return this.#write(() => this.inner.setHardState(h));
+  }
+  append(e: Parameters<RaftStorage["append"]>[0]) {
+    return this.#write(() => this.inner.append(e));
+  }
+  truncate(i: number) {
+    return this.#write(() => this.inner.truncate(i));
+  }
+  putSnapshot(s: Parameters<RaftStorage["putSnapshot"]>[0], t: number) {
+    return this.#write(() => this.inner.putSnapshot(s, t));
+  }
+  installSnapshot(s: Parameters<RaftStorage["installSnapshot"]>[0]) {
+    return this.#write(() => this.inner.installSnapshot(s));
+  }
+}
+
 export class ClusterMember {
   /** Set when the node is started; replaced on restart. */
   node!: RaftNode;
+  /** With `flakyDisks`: writes fail with ENOSPC while set. */
+  diskFull = false;
   fsm = new RecordingFsm();
   /** Persistent state that survives restart() (memory storage). */
   readonly memory: MemoryStorageState = emptyMemoryState();
@@ -89,6 +139,8 @@ export interface ClusterOptions
   extends Partial<Omit<RaftNodeOptions, "id" | "address" | "storage" | "fsm">> {
   disk?: boolean;
   segmentSizeBytes?: number;
+  /** Storage whose writes fail while `member.diskFull`; nodes reopen it after a failure. */
+  flakyDisks?: boolean;
 }
 
 export class TestCluster {
@@ -142,16 +194,18 @@ export class TestCluster {
   }
 
   #storage(member: ClusterMember): RaftStorage {
-    return member.dir !== null
-      ? new DiskStorage(member.dir, {
-          segmentSizeBytes: this.#options.segmentSizeBytes ?? 1024 * 1024,
-        })
-      : new MemoryStorage(member.memory);
+    const storage =
+      member.dir !== null
+        ? new DiskStorage(member.dir, {
+            segmentSizeBytes: this.#options.segmentSizeBytes ?? 1024 * 1024,
+          })
+        : new MemoryStorage(member.memory);
+    return this.#options.flakyDisks ? new FlakyStorage(storage, member) : storage;
   }
 
   async #startNode(member: ClusterMember, bootstrap: Configuration | undefined): Promise<void> {
     member.fsm = new RecordingFsm();
-    const { disk: _disk, segmentSizeBytes: _segment, ...nodeOptions } = this.#options;
+    const { disk: _disk, segmentSizeBytes: _segment, flakyDisks, ...nodeOptions } = this.#options;
     member.node = new RaftNode({
       ...nodeOptions,
       id: member.id,
@@ -159,6 +213,7 @@ export class TestCluster {
       storage: this.#storage(member),
       fsm: member.fsm,
       bootstrap,
+      reopenStorage: flakyDisks ? () => this.#storage(member) : undefined,
     });
     await member.node.start();
   }
