@@ -1,6 +1,7 @@
 // Clusters of Apps in this process for the app tests: fixed free ports on 127.0.0.1, one
 // directory per node, fast elections, short adjustment periods, and logs kept in memory.
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "../../src/app/app.js";
@@ -8,7 +9,6 @@ import type { AppOptions } from "../../src/app/options.js";
 import type { NodeInfo } from "../../src/client/index.js";
 import type { Logger } from "../../src/server/index.js";
 import { Role } from "../../src/wire/index.js";
-import { freePorts } from "../harness/ports.js";
 import { waitFor } from "../harness/processes.js";
 
 export interface LogLine {
@@ -69,7 +69,7 @@ export class AppCluster {
   /** Reserves `size` ports and directories; nodes start with `start`. */
   static async create(size: number, common: AppOptions = {}): Promise<AppCluster> {
     const base = await mkdtemp(join(tmpdir(), "app-cluster-"));
-    const ports = await freePorts(size);
+    const ports = await stablePorts(size);
     return new AppCluster(
       base,
       ports.map((port) => `127.0.0.1:${port}`),
@@ -167,6 +167,30 @@ export class AppCluster {
     for (let i = 0; i < this.apps.length; i++) await this.stop(i).catch(() => {});
     await rm(this.base, { recursive: true, force: true });
   }
+}
+
+// Below Linux's ephemeral range (32768-60999): a stopped node's port must still be free when
+// it restarts, and outgoing connections of other tests take their local ports from that range.
+const STABLE_PORT_MIN = 20_000;
+const STABLE_PORT_MAX = 32_000;
+
+/** Distinct ports outside the ephemeral range that could be bound a moment ago. */
+export async function stablePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  for (let tries = 0; ports.size < count; tries++) {
+    if (tries > 1000) throw new Error("no free port found below the ephemeral range");
+    const port = STABLE_PORT_MIN + Math.floor(Math.random() * (STABLE_PORT_MAX - STABLE_PORT_MIN));
+    if (!ports.has(port) && (await canBind(port))) ports.add(port);
+  }
+  return [...ports];
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
 }
 
 /** How many members have each role: [voters, stand-bys, spares]. */
