@@ -384,10 +384,12 @@ export class FaultCluster {
         }
         const members = await this.members(5000);
         const running = this.nodes.filter((n) => n.process?.alive() && !n.removed);
-        // Every running node must name the same leader: a node that still claims leadership
-        // after losing it (or after its raft stopped) would capture clients.
+        // Every running voter must name the same leader (dqlite's other roles always answer
+        // "none"): a node that still claims leadership after losing it (or after its raft
+        // stopped) would capture clients.
         const seen = new Set<string>();
-        for (const node of running) {
+        const voterAddresses = new Set(members.filter((m) => m.role === 0).map((m) => m.address));
+        for (const node of running.filter((n) => voterAddresses.has(n.address))) {
           const client = await Client.connect(node.address, { timeoutMs: 2000 });
           try {
             seen.add((await client.leader({ timeoutMs: 2000 }))?.address ?? "none");
