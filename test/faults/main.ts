@@ -1,9 +1,12 @@
 // npm run test:faults [-- --long] [-- --only append:partition+kill] [-- --seconds N] [-- --seed S]
+//                     [-- --regressions]
 //
 // Runs the workload × nemesis matrix against a 5-node cluster of our nodes in network
 // namespaces and checks every history. The short form (CI) covers every workload and every
 // nemesis at least once on one shared cluster in about five minutes; --long runs the full
 // matrix for 240 s per combination, each on a fresh cluster, like jepsen.dqlite.
+import { spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { FaultCluster } from "./cluster.js";
@@ -60,8 +63,10 @@ async function main(): Promise<number> {
       out: { type: "string" },
       "fresh-cluster": { type: "boolean" },
       "latency-ms": { type: "string", default: "20" },
+      regressions: { type: "boolean", default: false },
     },
   });
+  if (values.regressions) return runRegressions();
   if (process.getuid?.() !== 0) {
     console.error("test:faults needs root (network namespaces, nftables, tmpfs mounts)");
     return 2;
@@ -136,6 +141,22 @@ async function main(): Promise<number> {
   );
   console.log(`${reports.length - failed.length} passed, ${failed.length} failed`);
   return failed.length === 0 && reports.length === specs.length ? 0 : 1;
+}
+
+/** Runs every scripted reproduction in regressions/ (each exits 0 once its bug is fixed). */
+function runRegressions(): number {
+  const dir = join(import.meta.dirname, "regressions");
+  const scripts = readdirSync(dir).filter((f) => f.endsWith(".ts") && f !== "scenario.ts");
+  let failed = 0;
+  for (const script of scripts.sort()) {
+    console.log(`--- ${script}`);
+    const result = spawnSync(process.execPath, ["--import", "tsx", join(dir, script)], {
+      stdio: "inherit",
+    });
+    if (result.status !== 0) failed++;
+  }
+  console.log(`${scripts.length - failed} passed, ${failed} failed`);
+  return failed === 0 ? 0 : 1;
 }
 
 function failureDetails(report: RunReport): string {
