@@ -4,12 +4,13 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { App } from "../../src/app/app.js";
 import { AppError } from "../../src/app/errors.js";
 import { simpleTlsConfig, tlsDial } from "../../src/app/tls.js";
 import { Client, connect, type DialFunction } from "../../src/client/index.js";
 import { Role } from "../../src/wire/index.js";
 import { waitFor } from "../harness/processes.js";
-import { AppCluster, roleCounts } from "./app-harness.js";
+import { AppCluster, memoryLogger, roleCounts } from "./app-harness.js";
 
 const FIXTURES = join(import.meta.dirname, "..", "cli", "fixtures");
 const cert = await readFile(join(FIXTURES, "tls-cert.pem"), "utf8");
@@ -18,7 +19,7 @@ const otherCert = await readFile(join(FIXTURES, "nodns-cert.pem"), "utf8");
 const otherKey = await readFile(join(FIXTURES, "nodns-key.pem"), "utf8");
 
 const tls = simpleTlsConfig({ cert, key });
-const cluster = await AppCluster.create(3, { tls });
+const cluster = await AppCluster.create(4, { tls });
 after(() => cluster.close(), { timeout: 60_000 });
 
 /** Connects with `dial` and asks for the node's metadata. */
@@ -93,4 +94,35 @@ test("a cluster of Apps runs over mutual TLS and refuses clients without the rig
   );
   const members = await cluster.members();
   assert.equal(members.filter((m) => m.role === Role.Voter).length, 3);
+});
+
+test("a node whose certificate the cluster does not trust cannot join", {
+  timeout: 60_000,
+}, async () => {
+  const refusals = () =>
+    cluster.logs.filter((l) => /^node[0-2]: TLS handshake refused$/.test(l.message)).length;
+  const before = refusals();
+  const intruder = await App.create(cluster.dir(3), {
+    address: cluster.addresses[3],
+    cluster: [cluster.addresses[0]],
+    networkLatencyMs: 20,
+    logger: memoryLogger("intruder"),
+    // Full control of both sides: its own certificate, and it trusts the cluster's.
+    tls: {
+      server: { cert: otherCert, key: otherKey, ca: otherCert, requestCert: true },
+      client: { cert: otherCert, key: otherKey, ca: cert, servername: "dqlite-test" },
+    },
+  });
+  try {
+    await assert.rejects(intruder.ready({ signal: AbortSignal.timeout(2000) }), {
+      name: "TimeoutError",
+    });
+    await waitFor("the members to log the refused peer", () =>
+      refusals() > before ? true : undefined,
+    );
+    const members = await cluster.members();
+    assert.deepEqual(members.map((m) => m.address).sort(), cluster.addresses.slice(0, 3).sort());
+  } finally {
+    await intruder.close({ handover: false });
+  }
 });
