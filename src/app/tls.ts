@@ -78,10 +78,43 @@ export function simpleTlsConfig(input: SimpleTlsInput): SimpleTlsConfig {
 export function tlsDial(
   options: ConnectionOptions,
 ): (address: string, signal: AbortSignal) => Promise<TLSSocket> {
+  const sessions = new SessionCache();
   return async (address, signal) => {
     const socket = await dialSocket(address, signal);
-    return await handshake(socket, address, options, signal);
+    const secure = await handshake(
+      socket,
+      address,
+      { session: sessions.get(address), ...options },
+      signal,
+    );
+    secure.on("session", (session: Buffer) => sessions.set(address, session));
+    return secure;
   };
+}
+
+/** Sessions kept for a resumption at the next dial of each address. */
+const MAX_CACHED_SESSIONS = 256;
+
+/**
+ * TLS sessions by address, so that the next connection resumes instead of a full handshake
+ * (go-dqlite's dial config keeps an LRU session cache too). The App opens many short connections:
+ * leader searches and the probes of every roles round.
+ */
+class SessionCache {
+  readonly #sessions = new Map<string, Buffer>();
+
+  get(address: string): Buffer | undefined {
+    return this.#sessions.get(address);
+  }
+
+  set(address: string, session: Buffer): void {
+    this.#sessions.delete(address);
+    this.#sessions.set(address, session);
+    if (this.#sessions.size > MAX_CACHED_SESSIONS) {
+      const oldest = this.#sessions.keys().next().value;
+      if (oldest !== undefined) this.#sessions.delete(oldest);
+    }
+  }
 }
 
 function firstDnsName(cert: Pem): string {

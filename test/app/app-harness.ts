@@ -88,7 +88,9 @@ export class AppCluster {
   async start(index: number, options: AppOptions & { restart?: boolean } = {}): Promise<App> {
     const { restart, ...rest } = options;
     const app = await App.create(this.dir(index), {
-      networkLatencyMs: 20,
+      // Elections after 450 ms: fast, yet a loaded machine rarely stalls the one event loop
+      // these nodes share for that long.
+      networkLatencyMs: 30,
       rolesAdjustmentFrequencyMs: 200,
       random: seeded(index + 1),
       logger: memoryLogger(`node${index}`, this.logs),

@@ -19,7 +19,13 @@ const otherCert = await readFile(join(FIXTURES, "nodns-cert.pem"), "utf8");
 const otherKey = await readFile(join(FIXTURES, "nodns-key.pem"), "utf8");
 
 const tls = simpleTlsConfig({ cert, key });
-const cluster = await AppCluster.create(4, { tls });
+// Every connection costs a TLS handshake (milliseconds of CPU, in this one process for all the
+// nodes): slower elections than the other tests so a busy machine does not depose the leader.
+const cluster = await AppCluster.create(4, {
+  tls,
+  networkLatencyMs: 60,
+  rolesAdjustmentFrequencyMs: 500,
+});
 after(() => cluster.close(), { timeout: 60_000 });
 
 /** Connects with `dial` and asks for the node's metadata. */
