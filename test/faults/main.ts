@@ -19,7 +19,7 @@ import { WORKLOAD_NAMES, type WorkloadName } from "./workloads/index.js";
 const SHORT_MATRIX: readonly [WorkloadName, NemesisName[]][] = [
   ["append", ["partition"]],
   ["append", ["kill", "pause"]],
-  ["register", ["partition-leader"]],
+  ["register", ["partition-leader", "pause"]],
   ["register", ["kill", "stop"]],
   ["bank", ["pause", "partition"]],
   ["bank", ["clock", "stop"]],
