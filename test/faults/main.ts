@@ -22,7 +22,7 @@ const SHORT_MATRIX: readonly [WorkloadName, NemesisName[]][] = [
   ["register", ["partition-leader", "pause"]],
   ["register", ["kill", "stop"]],
   ["bank", ["pause", "partition"]],
-  ["bank", ["clock", "stop"]],
+  ["bank", ["clock", "stop", "packet"]],
   ["set", ["disk-full", "kill"]],
   ["set", ["member"]],
   ["append", ["member", "disk-full", "clock"]],
@@ -38,9 +38,10 @@ const LONG_NEMESES: readonly NemesisName[][] = [
   ["disk-full"],
   ["member"],
   ["clock"],
+  ["packet"],
   ["partition", "kill"],
   ["pause", "member"],
-  ["partition", "kill", "pause", "stop", "disk-full", "member", "clock"],
+  ["partition", "kill", "pause", "stop", "disk-full", "member", "clock", "packet"],
 ];
 
 function parseSpec(text: string, durationMs: number): RunSpec {

@@ -193,6 +193,7 @@ export async function runCombination(
 async function healAll(context: NemesisContext): Promise<void> {
   const { cluster } = context;
   await cluster.network.heal();
+  await cluster.network.clearPacketFaults();
   for (const node of cluster.nodes) {
     node.claimedBy = null;
     cluster.resume(node.index);

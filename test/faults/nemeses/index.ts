@@ -3,6 +3,7 @@ import { clockNemesis } from "./clock.js";
 import { diskFullNemesis } from "./disk.js";
 import { memberNemesis } from "./member.js";
 import type { Nemesis } from "./nemesis.js";
+import { packetNemesis } from "./packet.js";
 import { partitionNemesis } from "./partition.js";
 import { killNemesis, pauseNemesis, stopNemesis } from "./process.js";
 
@@ -20,6 +21,7 @@ export const NEMESIS_NAMES = [
   "disk-full",
   "member",
   "clock",
+  "packet",
 ] as const;
 export type NemesisName = (typeof NEMESIS_NAMES)[number];
 
@@ -51,5 +53,7 @@ export function makeNemesis(name: NemesisName): Nemesis | undefined {
       return memberNemesis();
     case "clock":
       return clockNemesis();
+    case "packet":
+      return packetNemesis();
   }
 }

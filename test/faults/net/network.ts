@@ -98,6 +98,7 @@ export class ClusterNetwork {
       nft(host.namespace, [
         "add table inet dqf",
         "add chain inet dqf input { type filter hook input priority 0; policy accept; }",
+        "add chain inet dqf loss { type filter hook input priority 1; policy accept; }",
       ]);
     }
   }
@@ -151,6 +152,24 @@ export class ClusterNetwork {
   /** Removes every partition. */
   async heal(): Promise<void> {
     await Promise.all(this.hosts.map((host) => this.#setDrops(host, [])));
+  }
+
+  /** Drops `percent` % of the packets other nodes send to `host` (0 = none). */
+  async setLoss(host: Host, percent: number): Promise<void> {
+    if (!Number.isInteger(percent) || percent < 0 || percent > 100)
+      throw new RangeError(`loss ${percent}%`);
+    const commands = ["flush chain inet dqf loss"];
+    if (percent > 0) {
+      commands.push(
+        `add rule inet dqf loss ip saddr != ${this.bridgeIp} numgen random mod 100 < ${percent} drop`,
+      );
+    }
+    await nftAsync(host.namespace, commands);
+  }
+
+  /** Removes every packet-loss rule. */
+  async clearPacketFaults(): Promise<void> {
+    await Promise.all(this.hosts.map((host) => this.setLoss(host, 0)));
   }
 
   async #setDrops(host: Host, blocked: readonly Host[]): Promise<void> {
