@@ -5,6 +5,8 @@
 //   form:     first node started → the leader reports three voters
 //   handover: the leader is told to stop → it has stopped, while a client writes in a loop; the
 //             longest gap between two acknowledged writes and the failed writes are reported
+//             (the same client, ours, writes to both: the gap is mostly how long it takes to
+//             find the new leader; a write refused on the way fails instead of waiting)
 // Also the CPU cost of one roles decision (pure, no reference).
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -31,6 +33,8 @@ interface Round {
   handoverMs: number;
   maxWriteGapMs: number;
   failedWrites: number;
+  /** Failed writes by error name. */
+  errors: Record<string, number>;
 }
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
@@ -133,6 +137,7 @@ async function round(start: () => Promise<ClusterUnderTest>): Promise<Round> {
     await db.exec("CREATE TABLE IF NOT EXISTS w (n INTEGER PRIMARY KEY)");
     let stop = false;
     let failedWrites = 0;
+    const errors: Record<string, number> = {};
     let lastAck = performance.now();
     let maxWriteGapMs = 0;
     const writer = (async () => {
@@ -142,8 +147,10 @@ async function round(start: () => Promise<ClusterUnderTest>): Promise<Round> {
           const now = performance.now();
           maxWriteGapMs = Math.max(maxWriteGapMs, now - lastAck);
           lastAck = now;
-        } catch {
+        } catch (error) {
           failedWrites++;
+          const name = (error as Error).name;
+          errors[name] = (errors[name] ?? 0) + 1;
         }
       }
     })();
@@ -158,7 +165,7 @@ async function round(start: () => Promise<ClusterUnderTest>): Promise<Round> {
     stop = true;
     await writer;
     await db.close();
-    return { formMs, handoverMs, maxWriteGapMs, failedWrites };
+    return { formMs, handoverMs, maxWriteGapMs, failedWrites, errors };
   } finally {
     await cluster.close();
   }
@@ -175,6 +182,10 @@ function summary(rounds: Round[]): Round {
     handoverMs: median(rounds.map((r) => r.handoverMs)),
     maxWriteGapMs: median(rounds.map((r) => r.maxWriteGapMs)),
     failedWrites: rounds.reduce((sum, r) => sum + r.failedWrites, 0),
+    errors: rounds.reduce<Record<string, number>>((all, r) => {
+      for (const [name, count] of Object.entries(r.errors)) all[name] = (all[name] ?? 0) + count;
+      return all;
+    }, {}),
   };
 }
 
@@ -210,7 +221,7 @@ export async function run(options: { short: boolean }): Promise<void> {
         .toFixed(0)
         .padStart(
           6,
-        )} ms  longest write gap ${r.maxWriteGapMs.toFixed(0).padStart(6)} ms  failed writes ${r.failedWrites}`,
+        )} ms  longest write gap ${r.maxWriteGapMs.toFixed(0).padStart(6)} ms  failed writes ${r.failedWrites} ${JSON.stringify(r.errors)}`,
     );
   };
   console.log(`three nodes, median of ${rounds} round(s)`);
