@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { App } from "../../src/app/app.js";
 import { AppError } from "../../src/app/errors.js";
+import { NoLeaderError } from "../../src/client/index.js";
 import { Role } from "../../src/wire/index.js";
 import { freePort } from "../harness/ports.js";
 import { AppCluster, memoryLogger, roleCounts } from "./app-harness.js";
@@ -78,6 +79,13 @@ test("ready() waits for a cluster it cannot reach; the signal or close ends the 
       logger: memoryLogger("lonely"),
     });
     await assert.rejects(app.ready({ signal: AbortSignal.timeout(300) }), { name: "TimeoutError" });
+    // open() keeps looking for a leader (1 s apart) until its signal ends the search.
+    const started = performance.now();
+    await assert.rejects(
+      app.open("nowhere", { timeoutMs: 200, signal: AbortSignal.timeout(1500) }),
+      NoLeaderError,
+    );
+    assert.ok(performance.now() - started >= 1000, "open() gave up after its first search");
     const waiting = assert.rejects(app.ready(), new AppError("app closed before it was ready"));
     await app.close({ handover: false });
     await waiting;

@@ -63,31 +63,34 @@ test("three Apps joined by address only settle to three voters; a leader's hando
       }
     }
   })();
-  await waitFor("some writes", () => (acknowledged.length >= 20 ? true : undefined));
+  let leaderIndex = -1;
+  try {
+    await waitFor("some writes", () => (acknowledged.length >= 20 ? true : undefined));
 
-  const leaderClient = await cluster.running().leader();
-  const leader = await leaderClient.leader();
-  leaderClient.close();
-  assert.ok(leader);
-  const leaderIndex = cluster.indexOf(leader.address);
-  const beforeClose = acknowledged.length;
-  await cluster.stop(leaderIndex, true);
-  // Leadership moved to a node that is still running, before the old leader stopped.
-  assert.ok(
-    cluster.logs.some((l) =>
-      [
-        `node${leaderIndex}: transferred leadership`,
-        `node${leaderIndex}: leadership moved`,
-      ].includes(l.message),
-    ),
-  );
-  const afterClose = acknowledged.length;
-  await waitFor("writes after the handover", () =>
-    acknowledged.length >= afterClose + 20 ? true : undefined,
-  );
-  stop = true;
-  await writer;
-  assert.ok(afterClose >= beforeClose);
+    const leaderClient = await cluster.running().leader();
+    const leader = await leaderClient.leader();
+    leaderClient.close();
+    assert.ok(leader);
+    leaderIndex = cluster.indexOf(leader.address);
+    await cluster.stop(leaderIndex, true);
+    // Leadership moved to a node that is still running, before the old leader stopped.
+    assert.ok(
+      cluster.logs.some((l) =>
+        [
+          `node${leaderIndex}: transferred leadership`,
+          `node${leaderIndex}: leadership moved`,
+        ].includes(l.message),
+      ),
+    );
+    const afterClose = acknowledged.length;
+    await waitFor("writes after the handover", () =>
+      acknowledged.length >= afterClose + 20 ? true : undefined,
+    );
+  } finally {
+    // Whatever failed above, the writer stops before the cluster does.
+    stop = true;
+    await writer;
+  }
   assert.deepEqual(uncertain, [], "no write with an unknown outcome during the handover");
   assert.ok(refusals < 100, `${refusals} refusals`);
 
