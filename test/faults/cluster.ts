@@ -37,6 +37,8 @@ export interface ClusterOptions {
   faketime?: boolean;
   /** Where node logs go (kept after the run). */
   logDir: string;
+  /** A deliberate bug for the apps (FAULTS_INJECT), to check that the checkers catch it. */
+  inject?: string;
 }
 
 /** One node of the cluster: where it lives and its process, if running. */
@@ -98,6 +100,7 @@ export class FaultCluster {
       tmpfsSizeMb: options.tmpfsSizeMb ?? 64,
       faketime: options.faketime ?? false,
       logDir: options.logDir,
+      inject: options.inject ?? "",
     };
     mkdirSync(resolved.logDir, { recursive: true });
     const cluster = new FaultCluster(ClusterNetwork.create(resolved.size), resolved);
@@ -176,6 +179,7 @@ export class FaultCluster {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       FAULTS_LOG_LEVEL: process.env.FAULTS_LOG_LEVEL ?? "info",
+      FAULTS_INJECT: this.options.inject,
     };
     if (this.options.faketime) {
       Object.assign(env, {

@@ -1,5 +1,5 @@
 // npm run test:faults [-- --long] [-- --only append:partition+kill] [-- --seconds N] [-- --seed S]
-//                     [-- --regressions]
+//                     [-- --regressions] [-- --inject lost-write|fail-but-applied]
 //
 // Runs the workload × nemesis matrix against a 5-node cluster of our nodes in network
 // namespaces and checks every history. The short form (CI) covers every workload and every
@@ -65,6 +65,7 @@ async function main(): Promise<number> {
       "fresh-cluster": { type: "boolean" },
       "latency-ms": { type: "string", default: "20" },
       regressions: { type: "boolean", default: false },
+      inject: { type: "string" },
     },
   });
   if (values.regressions) return runRegressions();
@@ -95,6 +96,7 @@ async function main(): Promise<number> {
     latencyMs: Number(values["latency-ms"]),
     tmpfsNodes: [1],
     faketime: true,
+    inject: values.inject,
   });
   try {
     for (const [i, spec] of specs.entries()) {

@@ -11,6 +11,14 @@ export const SCHEMA = [
   "CREATE TABLE IF NOT EXISTS elements (v INTEGER NOT NULL)",
 ];
 
+/**
+ * Deliberate bugs for checking the harness itself (FAULTS_INJECT=lost-write|fail-but-applied):
+ * 2% of the writes are acknowledged without being made, or reported failed although made.
+ */
+function injected(bug: string): boolean {
+  return process.env.FAULTS_INJECT === bug && Math.random() < 0.02;
+}
+
 type MicroOp = ["append", number, number] | ["r", number, number[] | null];
 
 /** Runs `body` in one transaction and classifies its end. */
@@ -51,7 +59,9 @@ export function txn(db: Database, ops: readonly MicroOp[], timeoutMs: number): P
     const result: MicroOp[] = [];
     for (const op of ops) {
       if (op[0] === "append") {
-        await tx.exec("INSERT INTO lists (k, v) VALUES (?, ?)", [op[1], op[2]], { signal });
+        if (!injected("lost-write")) {
+          await tx.exec("INSERT INTO lists (k, v) VALUES (?, ?)", [op[1], op[2]], { signal });
+        }
         result.push(op);
       } else {
         const { rows } = await tx.query("SELECT v FROM lists WHERE k = ? ORDER BY id", [op[1]], {
@@ -181,9 +191,11 @@ export function bankRead(db: Database, timeoutMs: number): Promise<Outcome> {
 
 export async function setAdd(db: Database, element: number, timeoutMs: number): Promise<Outcome> {
   try {
+    if (injected("lost-write")) return { type: "ok", value: element };
     await db.exec("INSERT INTO elements (v) VALUES (?)", [element], {
       signal: AbortSignal.timeout(timeoutMs),
     });
+    if (injected("fail-but-applied")) return { type: "fail", error: "injected" };
     return { type: "ok", value: element };
   } catch (error) {
     return statementFailure(error, false);
