@@ -350,6 +350,34 @@ export class FaultCluster {
     }
   }
 
+  /**
+   * Makes node `index` the leader (it must be a voter): raft's transfer waits until the target
+   * has caught up, so afterwards reads through the leader read that node's own copy.
+   */
+  async transferLeadership(index: number, timeoutMs = 30_000): Promise<boolean> {
+    const address = this.node(index).address;
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      try {
+        const client = await Client.findLeader(this.addresses, { timeoutMs: 5000 });
+        try {
+          if (client.address === address) return true;
+          const target = (await client.cluster({ timeoutMs: 5000 })).find(
+            (n) => n.address === address,
+          );
+          if (target === undefined || target.role !== 0) return false;
+          await client.transfer(target.id, { timeoutMs: 10_000 });
+        } finally {
+          client.close();
+        }
+      } catch {
+        // A transfer in flight, an election: try again.
+      }
+      await sleep(500);
+    }
+    return false;
+  }
+
   /** Removes node `index` from the configuration through the leader. */
   async removeMember(index: number, timeoutMs = 20_000): Promise<void> {
     const address = this.node(index).address;

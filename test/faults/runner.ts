@@ -133,6 +133,19 @@ export async function runCombination(
     );
   }
 
+  // After a full disk, the final reads go through that node as the leader, so that they read
+  // its own copy: it must have every committed write, with no operator help.
+  if (spec.nemeses.includes("disk-full")) {
+    for (const index of cluster.options.tmpfsNodes) {
+      const led = await cluster.transferLeadership(index);
+      log(
+        led
+          ? `n${index} (its disk was full) leads for the final reads`
+          : `n${index} is not a voter now: final reads through the leader`,
+      );
+    }
+  }
+
   // Final reads, each tried until it succeeds (on every live node in turn), as new processes,
   // all within FINAL_READS_MS.
   let finalProcess = concurrency * 100_000;
