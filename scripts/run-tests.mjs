@@ -34,7 +34,8 @@ if (files.length === 0) {
   console.log(`no ${suite} tests found`);
   process.exit(0);
 }
-const concurrency = suite === "quick" ? 2 : 1;
+// Compat files each start their own clusters on random ports, so two can share the machine.
+const concurrency = suite === "slow" ? 1 : 2;
 const result = spawnSync(
   process.execPath,
   ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, ...flags, ...files],

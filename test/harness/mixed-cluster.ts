@@ -1,7 +1,7 @@
 // Clusters that mix our dqlite-demo and Debian's real one (libdqlite 1.11): every node speaks the
 // same client and raft protocols and keeps the same data directory layout, so each node's program
 // is chosen separately, and a node can be restarted as the other kind on its own directory.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { leaderOf, ourProgram, votersOf } from "./our-cluster.js";
@@ -36,10 +36,13 @@ function commandFor(kind: NodeKind): { command: string; args: string[] } {
   return ourProgram("dqlite-demo");
 }
 
-/** Starts nodes of the given kinds; node 1 bootstraps, the others join it. */
+/**
+ * Starts nodes of the given kinds; node 1 bootstraps, the others join it. With `initial`, only the
+ * first nodes start; the rest are started later with `start(index)`.
+ */
 export async function startMixedCluster(
   kinds: NodeKind[],
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; initial?: number } = {},
 ): Promise<MixedCluster> {
   if (kinds.includes("real")) requireRealDqlite();
   const dir = await mkdtemp(join(tmpdir(), "dqlite-mixed-"));
@@ -69,19 +72,26 @@ export async function startMixedCluster(
         join(dir, `node${index}.log`),
       );
       node.process = proc;
-      await waitFor(
-        `node${index} (${node.kind}) to answer HTTP`,
-        async () => {
-          if (!proc.alive()) throw new Error(`node${index} exited; see ${proc.logPath}`);
-          const response = await fetch(`http://${node.api}/`, {
-            signal: AbortSignal.timeout(2000),
-          });
-          await response.arrayBuffer();
-          return true;
-        },
-        60_000,
-        100,
-      );
+      try {
+        await waitFor(
+          `node${index} (${node.kind}) to answer HTTP`,
+          async () => {
+            if (!proc.alive()) throw new Error(`node${index} exited`);
+            const response = await fetch(`http://${node.api}/`, {
+              signal: AbortSignal.timeout(2000),
+            });
+            await response.arrayBuffer();
+            return true;
+          },
+          // A real node answers HTTP only once it joined and took a role, which can take a while
+          // when it first installs a large snapshot.
+          120_000,
+          100,
+        );
+      } catch (error) {
+        const log = await readFile(proc.logPath, "utf8").catch(() => "");
+        throw new Error(`${(error as Error).message}; last log lines:\n${log.slice(-2000)}`);
+      }
       return node;
     },
     async kill(index, signal = "SIGKILL") {
@@ -107,8 +117,9 @@ export async function startMixedCluster(
     },
   };
   try {
-    for (const node of nodes) await cluster.start(node.index);
-    const voters = Math.min(kinds.length, 3);
+    const initial = options.initial ?? kinds.length;
+    for (const node of nodes.slice(0, initial)) await cluster.start(node.index);
+    const voters = Math.min(initial, 3);
     await waitFor(
       `${voters} voters`,
       async () => ((await votersOf(cluster.addresses())).length >= voters ? true : undefined),
