@@ -23,9 +23,11 @@ import {
   type NodeId,
   type RaftRole,
   type Snapshot,
+  type SnapshotData,
 } from "./core/types.js";
 import type { DialFunction } from "./io/dial.js";
 import { RaftTransport, type TransportStats } from "./io/raft-transport.js";
+import { releaseSnapshot } from "./io/snapshot-data.js";
 import type { LoadedState, RaftStorage } from "./io/storage.js";
 import { LeadershipLostError, NodeClosedError, TooManyRequestsError } from "./node/errors.js";
 import { PendingRequests } from "./node/pending-requests.js";
@@ -36,10 +38,13 @@ export { LeadershipLostError, NodeClosedError, TooManyRequestsError } from "./no
 export interface Fsm {
   /** Applies a committed COMMAND entry. Throwing stops the node (replicas would diverge). */
   apply(index: number, data: Uint8Array): void | Promise<void>;
-  /** Serializes the state after the last applied entry. */
-  snapshot(): Uint8Array | Promise<Uint8Array>;
-  /** Replaces the state with a snapshot's. */
-  restore(data: Uint8Array): void | Promise<void>;
+  /**
+   * Serializes the state after the last applied entry: bytes, or a stream that stays readable
+   * (while writes go on) until the driver releases it once the snapshot is on disk.
+   */
+  snapshot(): SnapshotData | Promise<SnapshotData>;
+  /** Replaces the state with a snapshot's (a stream for large ones; read it, do not keep it). */
+  restore(data: SnapshotData): void | Promise<void>;
 }
 
 export interface RaftNodeOptions {
@@ -64,6 +69,11 @@ export interface RaftNodeOptions {
   maxPendingRequests?: number;
   /** Pre-vote (dqlite turns it on). */
   preVote?: boolean;
+  /**
+   * A directory where large snapshots from the leader are received (written as they arrive)
+   * instead of memory; see RaftTransportOptions.snapshotSpoolDir.
+   */
+  snapshotSpoolDir?: string;
   /**
    * Opens the storage again after a write failed (a full disk): the node then restarts its raft
    * state from what is on disk, as after a crash, and retries with backoff until the disk takes
@@ -104,8 +114,10 @@ const MAX_READY_ROUNDS_PER_TURN = 64;
 const MAX_LEARNED_ADDRESSES = 1024;
 
 export class RaftNode {
-  readonly #options: Required<Omit<RaftNodeOptions, "bootstrap" | "dial" | "reopenStorage">> &
-    Pick<RaftNodeOptions, "bootstrap" | "dial" | "reopenStorage">;
+  readonly #options: Required<
+    Omit<RaftNodeOptions, "bootstrap" | "dial" | "reopenStorage" | "snapshotSpoolDir">
+  > &
+    Pick<RaftNodeOptions, "bootstrap" | "dial" | "reopenStorage" | "snapshotSpoolDir">;
   #storage: RaftStorage;
   /** Highest entry index the FSM has applied (or restored up to). */
   #fsmAppliedIndex = 0;
@@ -156,6 +168,7 @@ export class RaftNode {
       id: options.id,
       address: options.address,
       dial: options.dial,
+      snapshotSpoolDir: options.snapshotSpoolDir,
       onMessage: (message) => this.#onMessage(message),
     });
   }
@@ -445,8 +458,13 @@ export class RaftNode {
     if (ready.hardState !== undefined) await written(storage.setHardState(ready.hardState));
     if (ready.snapshot !== undefined) {
       const snapshot = ready.snapshot;
-      await written(storage.installSnapshot(snapshot));
-      await fsm.restore(snapshot.data);
+      try {
+        await written(storage.installSnapshot(snapshot));
+        await fsm.restore(snapshot.data);
+      } finally {
+        // A large received snapshot sits in a temporary file: stored and restored, it can go.
+        releaseSnapshot(snapshot.data);
+      }
       this.#snapshotIndex = snapshot.meta.index;
       this.#fsmAppliedIndex = snapshot.meta.index;
       raft.persisted(snapshot.meta.index, snapshot.meta.term);
@@ -517,12 +535,15 @@ export class RaftNode {
       const meta = raft.snapshotMeta(index);
       const data = await this.#options.fsm.snapshot();
       if (raft.snapshotIndex > index) {
+        releaseSnapshot(data);
         this.#snapshotting = false;
         return;
       }
       this.#snapshotIndex = index;
-      // Written in the background: the log keeps going meanwhile.
+      // Written in the background: the log keeps going meanwhile (a streamed snapshot holds
+      // its pages until it is on disk).
       written(this.#storage.putSnapshot({ meta, data }, this.#options.snapshotTrailing))
+        .finally(() => releaseSnapshot(data))
         .then(
           () => {
             if (this.#phase !== "running" || this.#raft !== raft) return;

@@ -8,6 +8,7 @@ import { concatChunks, Fsm } from "../fsm/index.js";
 import { RaftRole } from "../raft/core/types.js";
 import type { DialFunction } from "../raft/io/dial.js";
 import { DiskStorage } from "../raft/io/disk-storage.js";
+import { snapshotBytes } from "../raft/io/snapshot-data.js";
 import { RaftNode } from "../raft/raft-node.js";
 import { loadSqlite } from "../sqlite/index.js";
 import { BOOTSTRAP_ID, StreamDecoder } from "../wire/index.js";
@@ -118,7 +119,7 @@ export class Node {
           fsm.apply(index, data);
         },
         snapshot: () => concatChunks(fsm.snapshot()),
-        restore: (data) => fsm.restore(data),
+        restore: async (data) => fsm.restore(await snapshotBytes(data)),
       },
       bootstrap: isBootstrapId(this.id)
         ? [{ id: this.id, address: this.#address, role: RaftRole.Voter }]

@@ -65,7 +65,25 @@ export interface SnapshotMeta {
 export interface Snapshot {
   meta: SnapshotMeta;
   /** The FSM's serialized state (dqlite: the snapshot encoding of engine-internals §2.5). */
-  data: Uint8Array;
+  data: SnapshotData;
+}
+
+/**
+ * Snapshot bytes: in memory, or a stream for snapshots too large to hold (a disk-mode database,
+ * a snapshot file, one received into a temporary file). The core never looks inside.
+ */
+export type SnapshotData = Uint8Array | SnapshotStream;
+
+/** Snapshot bytes read in chunks, in order, from wherever they are kept. */
+export interface SnapshotStream {
+  readonly sizeBytes: number;
+  /**
+   * The bytes, chunk by chunk (each chunk stays valid after the next is read). May be read
+   * more than once until `release`.
+   */
+  chunks(): AsyncIterable<Uint8Array>;
+  /** Lets go of what keeps the bytes readable (pinned pages, a temporary file). Idempotent. */
+  release(): void;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import { decodeConfiguration, encodeConfiguration } from "../core/configuration-
 import type { Configuration, Entry, HardState, Snapshot } from "../core/types.js";
 import { EntryType } from "../core/types.js";
 import { type DiskStats, newDiskStats } from "./durable-fs.js";
+import { snapshotBytes } from "./snapshot-data.js";
 import {
   type LoadedState,
   type RaftStorage,
@@ -115,7 +116,12 @@ export class MemoryStorage implements RaftStorage {
     if (snapshot.meta.index > this.#lastIndex()) {
       throw new StorageStateError(`snapshot at ${snapshot.meta.index} is past the log`);
     }
-    this.state.snapshot = copySnapshot(snapshot);
+    let copy = copySnapshot(snapshot);
+    if (copy instanceof Promise) copy = await copy;
+    if (snapshot.meta.index > this.#lastIndex()) {
+      throw new StorageStateError(`snapshot at ${snapshot.meta.index} is past the log`);
+    }
+    this.state.snapshot = copy;
     const keepFrom = Math.max(this.state.startIndex, snapshot.meta.index - trailing + 1);
     this.state.entries.splice(0, keepFrom - this.state.startIndex);
     this.state.startIndex = keepFrom;
@@ -124,7 +130,9 @@ export class MemoryStorage implements RaftStorage {
 
   async installSnapshot(snapshot: Snapshot): Promise<void> {
     this.#check();
-    this.state.snapshot = copySnapshot(snapshot);
+    let copy = copySnapshot(snapshot);
+    if (copy instanceof Promise) copy = await copy;
+    this.state.snapshot = copy;
     this.state.entries = [];
     this.state.startIndex = snapshot.meta.index + 1;
     this.stats.syncs++;
@@ -149,11 +157,12 @@ export class MemoryStorage implements RaftStorage {
   }
 }
 
-function copySnapshot(snapshot: Snapshot): Snapshot {
-  return {
-    meta: { ...snapshot.meta, configuration: [...snapshot.meta.configuration] },
-    data: snapshot.data.slice(),
-  };
+/** A copy held in memory (bytes are copied at once; a stream is read whole first). */
+function copySnapshot(snapshot: Snapshot): Snapshot | Promise<Snapshot> {
+  const meta = { ...snapshot.meta, configuration: [...snapshot.meta.configuration] };
+  const data = snapshot.data;
+  if (data instanceof Uint8Array) return { meta, data: data.slice() };
+  return snapshotBytes(data).then((bytes) => ({ meta, data: bytes }));
 }
 
 function changeEntry(index: number, configuration: Configuration): Entry {

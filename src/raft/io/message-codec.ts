@@ -13,6 +13,8 @@ import {
   type InstallSnapshot,
   type Message,
   type NodeId,
+  type SnapshotData,
+  type SnapshotStream,
 } from "../core/types.js";
 import { readU64, viewOf, writeU64 } from "./little-endian.js";
 
@@ -128,6 +130,20 @@ function encodeAppendEntries(message: AppendEntries): Uint8Array[] {
 }
 
 function encodeInstallSnapshot(message: InstallSnapshot): Uint8Array[] {
+  const { pieces, tail } = encodeOutgoing(message);
+  if (tail !== null) throw new TypeError("snapshot data is a stream: use encodeOutgoing");
+  return pieces;
+}
+
+/**
+ * As `encodeMessage`, for messages whose payload may be a stream (an InstallSnapshot of a large
+ * snapshot): the pieces to write first, then the stream's bytes, if any. Same bytes on the wire.
+ */
+export function encodeOutgoing(message: Message): {
+  pieces: Uint8Array[];
+  tail: SnapshotStream | null;
+} {
+  if (message.type !== "installSnapshot") return { pieces: encodeMessage(message), tail: null };
   const { meta, data } = message.snapshot;
   const configuration = encodeConfiguration(meta.configuration);
   const [bytes, view] = header(
@@ -140,8 +156,12 @@ function encodeInstallSnapshot(message: InstallSnapshot): Uint8Array[] {
   writeU64(view, 40, meta.configurationIndex);
   writeU64(view, 48, configuration.length);
   bytes.set(configuration, 56);
+  if (!(data instanceof Uint8Array)) {
+    writeU64(view, 56 + configuration.length, data.sizeBytes);
+    return { pieces: [bytes], tail: data.sizeBytes > 0 ? data : null };
+  }
   writeU64(view, 56 + configuration.length, data.length);
-  return data.length > 0 ? [bytes, data] : [bytes];
+  return { pieces: data.length > 0 ? [bytes, data] : [bytes], tail: null };
 }
 
 function checkEntryLength(entry: Entry): void {
@@ -158,6 +178,11 @@ export interface DecodedHeader {
   payloadBytes: number;
   /** Builds the message once its payload (exactly `payloadBytes` long) has arrived. */
   complete(payload: Uint8Array): Message;
+  /**
+   * Set for an InstallSnapshot: builds the message from a payload kept elsewhere (a large
+   * snapshot received into a file).
+   */
+  completeStreamed?: (payload: SnapshotStream) => Message;
 }
 
 /**
@@ -337,17 +362,15 @@ function decodeInstallSnapshot(
     throw new MessageDecodeError(`InstallSnapshot configuration: ${(error as Error).message}`);
   }
   const payloadBytes = read(40 + configurationBytes);
-  return {
-    payloadBytes,
-    complete: (data) => ({
-      type: "installSnapshot",
-      from,
-      to,
-      term,
-      snapshot: {
-        meta: { index, term: snapshotTerm, configuration, configurationIndex },
-        data,
-      },
-    }),
-  };
+  const complete = (data: SnapshotData): Message => ({
+    type: "installSnapshot",
+    from,
+    to,
+    term,
+    snapshot: {
+      meta: { index, term: snapshotTerm, configuration, configurationIndex },
+      data,
+    },
+  });
+  return { payloadBytes, complete, completeStreamed: complete };
 }

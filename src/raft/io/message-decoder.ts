@@ -12,6 +12,7 @@ import {
   MessageDecodeError,
   PREAMBLE_BYTES,
 } from "./message-codec.js";
+import type { SpoolWriter } from "./snapshot-spool.js";
 
 export interface MessageDecoderOptions {
   /** The sender, as announced by its CONNECT hand-off. */
@@ -20,8 +21,13 @@ export interface MessageDecoderOptions {
   to: NodeId;
   /** Largest header accepted (libraft HEAD: 4 MiB). */
   maxHeaderBytes?: number;
-  /** Largest payload accepted: AppendEntries data or a whole snapshot. */
+  /** Largest payload accepted in memory: AppendEntries data or a whole snapshot. */
   maxPayloadBytes?: number;
+  /**
+   * Where snapshots of at least `thresholdBytes` are received instead of memory (up to
+   * `maxBytes`); without it every payload is received in memory.
+   */
+  spool?: { thresholdBytes: number; maxBytes: number; create(sizeBytes: number): SpoolWriter };
 }
 
 const DEFAULT_MAX_HEADER_BYTES = 4 * 1024 * 1024;
@@ -30,7 +36,8 @@ const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024 * 1024;
 type State =
   | { kind: "preamble" }
   | { kind: "header"; type: number; headerBytes: number }
-  | { kind: "payload"; decoded: DecodedHeader; payload: Uint8Array; filled: number };
+  | { kind: "payload"; decoded: DecodedHeader; payload: Uint8Array; filled: number }
+  | { kind: "spool"; decoded: DecodedHeader; writer: SpoolWriter; filled: number };
 
 /** First allocation for a payload; it doubles as bytes arrive, up to the announced size. */
 const INITIAL_PAYLOAD_BYTES = 64 * 1024;
@@ -41,6 +48,7 @@ export class MessageDecoder {
   readonly #to: NodeId;
   readonly #maxHeaderBytes: number;
   readonly #maxPayloadBytes: number;
+  readonly #spool: MessageDecoderOptions["spool"];
   /** A preamble or header split across chunks, being filled (null when none is pending). */
   #partial: Uint8Array | null = null;
   #partialFilled = 0;
@@ -51,12 +59,25 @@ export class MessageDecoder {
     this.#to = options.to;
     this.#maxHeaderBytes = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
     this.#maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    this.#spool = options.spool;
+  }
+
+  /** The connection is gone: a snapshot being received into a file is deleted. */
+  close(): void {
+    const state = this.#state;
+    this.#state = { kind: "preamble" };
+    if (state.kind === "spool") state.writer.abandon();
   }
 
   /** Bytes held while waiting for the rest of a message. */
   get bufferedBytes(): number {
     const state = this.#state;
     return this.#partialFilled + (state.kind === "payload" ? state.filled : 0);
+  }
+
+  /** Bytes of the message being received into a spool file so far. */
+  get spooledBytes(): number {
+    return this.#state.kind === "spool" ? this.#state.filled : 0;
   }
 
   /**
@@ -71,6 +92,10 @@ export class MessageDecoder {
       const state = this.#state;
       if (state.kind === "payload") {
         input = this.#fillPayload(state, input, messages);
+        continue;
+      }
+      if (state.kind === "spool") {
+        input = this.#fillSpool(state, input, messages);
         continue;
       }
       const wanted = state.kind === "preamble" ? PREAMBLE_BYTES : state.headerBytes;
@@ -129,6 +154,28 @@ export class MessageDecoder {
     return input.subarray(take);
   }
 
+  #fillSpool(
+    state: Extract<State, { kind: "spool" }>,
+    input: Uint8Array,
+    messages: Message[],
+  ): Uint8Array {
+    const take = Math.min(input.length, state.decoded.payloadBytes - state.filled);
+    try {
+      state.writer.write(input.subarray(0, take));
+      state.filled += take;
+      if (state.filled === state.decoded.payloadBytes) {
+        this.#state = { kind: "preamble" };
+        messages.push(state.decoded.completeStreamed!(state.writer.finish()));
+      }
+    } catch (error) {
+      if (error instanceof MessageDecodeError) throw error;
+      this.close();
+      // The connection is dropped like for bad input; the leader sends the snapshot again.
+      throw new MessageDecodeError(`cannot receive the snapshot: ${(error as Error).message}`);
+    }
+    return input.subarray(take);
+  }
+
   #onPreamble(bytes: Uint8Array): void {
     const view = viewOf(bytes);
     let type: number;
@@ -151,6 +198,26 @@ export class MessageDecoder {
 
   #onHeader(type: number, bytes: Uint8Array, messages: Message[]): void {
     const decoded = decodeHeader(type, bytes, this.#from, this.#to);
+    const spool = this.#spool;
+    if (
+      spool !== undefined &&
+      decoded.completeStreamed !== undefined &&
+      decoded.payloadBytes >= spool.thresholdBytes
+    ) {
+      if (decoded.payloadBytes > spool.maxBytes) {
+        throw new MessageDecodeError(
+          `snapshot of ${decoded.payloadBytes} bytes exceeds the limit of ${spool.maxBytes}`,
+        );
+      }
+      let writer: SpoolWriter;
+      try {
+        writer = spool.create(decoded.payloadBytes);
+      } catch (error) {
+        throw new MessageDecodeError(`cannot receive the snapshot: ${(error as Error).message}`);
+      }
+      this.#state = { kind: "spool", decoded, writer, filled: 0 };
+      return;
+    }
     if (decoded.payloadBytes > this.#maxPayloadBytes) {
       throw new MessageDecodeError(
         `message payload of ${decoded.payloadBytes} bytes exceeds the limit of ${this.#maxPayloadBytes}`,

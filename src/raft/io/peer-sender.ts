@@ -5,6 +5,7 @@
 // unreachable only the newest few are kept. Reconnects back off exponentially from
 // `minBackoffMs` to `maxBackoffMs` (libraft retries every second) with jitter.
 import type { Socket } from "node:net";
+import type { SnapshotStream } from "../core/types.js";
 import type { DialFunction } from "./dial.js";
 
 export interface PeerSenderOptions {
@@ -26,7 +27,10 @@ export interface PeerSenderOptions {
 
 interface Queued {
   pieces: Uint8Array[];
+  /** Bytes held in memory (a tail stream's bytes are read only while it is written). */
   bytes: number;
+  /** The rest of the message, read chunk by chunk as the socket drains (a large snapshot). */
+  tail: SnapshotStream | null;
 }
 
 export class PeerSender {
@@ -39,6 +43,8 @@ export class PeerSender {
   #queue: Queued[] = [];
   #queuedBytes = 0;
   #closed = false;
+  /** A message's tail is being written: the connection belongs to it until it is done. */
+  #streaming = false;
 
   constructor(address: string, options: PeerSenderOptions) {
     this.#address = address;
@@ -65,11 +71,15 @@ export class PeerSender {
     this.#ensureConnection();
   }
 
-  send(pieces: Uint8Array[]): void {
+  /**
+   * Queues one message: `pieces`, then the bytes of `tail` if given (read only when written, so
+   * a snapshot larger than memory can be sent; the caller keeps it readable meanwhile).
+   */
+  send(pieces: Uint8Array[], tail: SnapshotStream | null = null): void {
     if (this.#closed) return;
     let bytes = 0;
     for (const piece of pieces) bytes += piece.length;
-    this.#queue.push({ pieces, bytes });
+    this.#queue.push({ pieces, bytes, tail });
     this.#queuedBytes += bytes;
     // Full bounds while connected or while a first attempt is under way; a peer we failed to
     // reach keeps only the newest few.
@@ -167,7 +177,7 @@ export class PeerSender {
 
   #flush(): void {
     const socket = this.#socket;
-    if (socket === null) return;
+    if (socket === null || this.#streaming) return;
     if (socket.writableLength >= this.#options.socketBufferBytes || this.#queue.length === 0)
       return;
     socket.cork();
@@ -175,8 +185,42 @@ export class PeerSender {
       const message = this.#queue.shift()!;
       this.#queuedBytes -= message.bytes;
       for (const piece of message.pieces) socket.write(piece);
+      if (message.tail !== null) {
+        // Nothing else may be written on this connection until the whole message is out.
+        this.#streaming = true;
+        void this.#writeTail(socket, message.tail);
+        break;
+      }
     }
     socket.uncork();
+  }
+
+  /**
+   * Writes a message's streamed tail, waiting for the socket to drain between chunks. If the
+   * stream fails, the connection is dropped: the peer discards the partial message with it, and
+   * raft sends the snapshot again later.
+   */
+  async #writeTail(socket: Socket, tail: SnapshotStream): Promise<void> {
+    let written = 0;
+    try {
+      for await (const chunk of tail.chunks()) {
+        if (this.#socket !== socket) return;
+        if (written + chunk.length > tail.sizeBytes) throw new Error("snapshot stream too long");
+        socket.write(chunk);
+        written += chunk.length;
+        if (socket.writableLength >= this.#options.socketBufferBytes) await drained(socket);
+      }
+      if (written !== tail.sizeBytes) throw new Error("snapshot stream ended early");
+    } catch {
+      if (this.#socket === socket) {
+        this.#socket = null;
+        socket.destroy();
+        this.#scheduleRetry();
+      }
+    } finally {
+      this.#streaming = false;
+      if (this.#socket === socket) this.#flush();
+    }
   }
 
   #dropConnection(): void {
@@ -202,4 +246,17 @@ export class PeerSender {
       if (this.#queue.length > 0) this.#ensureConnection();
     }, delayMs);
   }
+}
+
+/** Resolves when the socket's buffer drained, or it closed (the writer then checks the socket). */
+function drained(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.off("drain", done);
+      socket.off("close", done);
+      resolve();
+    };
+    socket.on("drain", done);
+    socket.on("close", done);
+  });
 }

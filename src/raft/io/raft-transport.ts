@@ -6,9 +6,10 @@ import type { Socket } from "node:net";
 import type { Message, NodeId } from "../core/types.js";
 import { encodeConnectHandshake } from "./connect-handshake.js";
 import { type DialFunction, dialTcp } from "./dial.js";
-import { encodeMessage, MessageDecodeError } from "./message-codec.js";
-import { MessageDecoder } from "./message-decoder.js";
+import { encodeOutgoing, MessageDecodeError } from "./message-codec.js";
+import { MessageDecoder, type MessageDecoderOptions } from "./message-decoder.js";
 import { PeerSender } from "./peer-sender.js";
+import { SnapshotSpool } from "./snapshot-spool.js";
 
 export interface RaftTransportOptions {
   /** This node's raft id and address (announced in every CONNECT). */
@@ -30,6 +31,15 @@ export interface RaftTransportOptions {
   /** Largest header / payload accepted from a peer before its connection is closed. */
   maxHeaderBytes?: number;
   maxPayloadBytes?: number;
+  /**
+   * A directory for received snapshots of at least `spoolThresholdBytes` (default 16 MiB):
+   * they are written there as they arrive instead of being held in memory. Without it every
+   * snapshot is received in memory (up to maxPayloadBytes).
+   */
+  snapshotSpoolDir?: string;
+  spoolThresholdBytes?: number;
+  /** Largest snapshot received into the spool directory (default 1 TiB). */
+  maxSpooledBytes?: number;
   /** Randomness for backoff jitter (tests pass a seeded one). */
   random?: () => number;
   /** Told about dropped connections and undecodable input (default: ignored). */
@@ -53,8 +63,9 @@ export class RaftTransport {
     connects: 0,
     inboundConnections: 0,
   };
-  readonly #options: Required<Omit<RaftTransportOptions, "onError">> &
+  readonly #options: Required<Omit<RaftTransportOptions, "onError" | "snapshotSpoolDir">> &
     Pick<RaftTransportOptions, "onError">;
+  readonly #spool: SnapshotSpool | null;
   readonly #handshake: Uint8Array;
   readonly #peers = new Map<NodeId, PeerSender>();
   readonly #inbound = new Set<Socket>();
@@ -71,6 +82,8 @@ export class RaftTransport {
       maxQueuedWhileDown: 3,
       maxHeaderBytes: 4 * 1024 * 1024,
       maxPayloadBytes: 1024 * 1024 * 1024,
+      spoolThresholdBytes: 16 * 1024 * 1024,
+      maxSpooledBytes: 2 ** 40,
       random: Math.random,
       ...definedOnly(options),
       id: options.id,
@@ -78,6 +91,8 @@ export class RaftTransport {
       onMessage: options.onMessage,
     };
     this.#handshake = encodeConnectHandshake(options.id, options.address);
+    this.#spool =
+      options.snapshotSpoolDir === undefined ? null : new SnapshotSpool(options.snapshotSpoolDir);
   }
 
   /** Queues `message` for peer `message.to` at `address`; never blocks, never throws for I/O. */
@@ -110,7 +125,8 @@ export class RaftTransport {
     } else {
       peer.setAddress(address);
     }
-    peer.send(encodeMessage(message));
+    const { pieces, tail } = encodeOutgoing(message);
+    peer.send(pieces, tail);
     this.stats.sent++;
   }
 
@@ -136,6 +152,7 @@ export class RaftTransport {
       to: this.#options.id,
       maxHeaderBytes: this.#options.maxHeaderBytes,
       maxPayloadBytes: this.#options.maxPayloadBytes,
+      spool: this.#spoolFor(),
     });
     const feed = (chunk: Uint8Array) => {
       let messages: Message[];
@@ -155,8 +172,21 @@ export class RaftTransport {
     };
     socket.on("data", feed);
     socket.on("error", (error) => this.#options.onError?.(error, peerId));
-    socket.on("close", () => this.#inbound.delete(socket));
+    socket.on("close", () => {
+      this.#inbound.delete(socket);
+      decoder.close();
+    });
     if (leftover.length > 0) feed(leftover);
+  }
+
+  #spoolFor(): MessageDecoderOptions["spool"] {
+    const spool = this.#spool;
+    if (spool === null) return undefined;
+    return {
+      thresholdBytes: this.#options.spoolThresholdBytes,
+      maxBytes: this.#options.maxSpooledBytes,
+      create: (sizeBytes) => spool.create(sizeBytes),
+    };
   }
 
   /** Whether an outbound connection to `peer` is currently up. */

@@ -1,6 +1,6 @@
 // The simulated state machine: a running hash of the commands applied, so two nodes that applied
 // different commands (or the same in another order) end in different states.
-import type { Entry } from "../core/types.js";
+import type { Entry, SnapshotData } from "../core/types.js";
 
 /** FNV-1a over bytes, continuing from `hash`. */
 export function fnv1a(bytes: Uint8Array, hash = 0x811c9dc5): number {
@@ -44,7 +44,9 @@ export class SimFsm {
     return bytes;
   }
 
-  restore(data: Uint8Array): void {
+  restore(data: SnapshotData): void {
+    // The simulation's snapshots are a few bytes, always in memory.
+    if (!(data instanceof Uint8Array)) throw new TypeError("simulated snapshots are bytes");
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     this.lastIndex = view.getFloat64(0, true);
     this.hash = view.getUint32(8, true);

@@ -12,6 +12,7 @@ import { DiskStorage } from "../../../src/raft/io/disk-storage.js";
 import { isLz4Frame, lz4Compress, lz4Decompress } from "../../../src/raft/io/lz4-frame.js";
 import { decodeMetadata, encodeMetadata } from "../../../src/raft/io/metadata-format.js";
 import { batchBytes, encodeBatch, readBatch } from "../../../src/raft/io/segment-format.js";
+import { snapshotBytes } from "../../../src/raft/io/snapshot-data.js";
 import {
   decodeSnapshotMeta,
   encodeSnapshotMeta,
@@ -97,11 +98,8 @@ test("the leader's directory loads: term, every entry from 1 to 1108, the LZ4 sn
     assert.equal(snapshot.meta.term, 1);
     assert.deepEqual(snapshot.meta.configuration, last);
     // §2.5: header, one database "demo", main image sized by page 1's page count, then the WAL.
-    const data = Buffer.from(
-      snapshot.data.buffer,
-      snapshot.data.byteOffset,
-      snapshot.data.byteLength,
-    );
+    const bytes = await snapshotBytes(snapshot.data);
+    const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     assert.equal(data.readBigUInt64LE(0), 1n);
     assert.equal(data.readBigUInt64LE(8), 1n);
     assert.equal(data.toString("utf8", 16, 20), "demo");

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Entry, EntryType, RaftRole, type Snapshot } from "../../../src/raft/core/types.js";
+import { snapshotBytes } from "../../../src/raft/io/snapshot-data.js";
 
 export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), "raft-io-test-"));
@@ -38,6 +39,12 @@ export function snapshot(index: number, term: number, sizeBytes = 4096): Snapsho
     meta: { index, term, configuration: CONFIGURATION, configurationIndex: 1 },
     data: Uint8Array.from({ length: sizeBytes }, (_, i) => (i * 7 + index) & 0xff),
   };
+}
+
+/** A stored snapshot with its data read into memory (storage may hand back a stream). */
+export async function inMemory(stored: Snapshot | null): Promise<Snapshot | null> {
+  if (stored === null) return null;
+  return { meta: stored.meta, data: await snapshotBytes(stored.data) };
 }
 
 /** Entries compared by what a reader cares about (data as plain arrays for readable diffs). */

@@ -6,7 +6,12 @@ import type { Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Configuration, type NodeId, RaftRole } from "../../../src/raft/core/types.js";
+import {
+  type Configuration,
+  type NodeId,
+  RaftRole,
+  type SnapshotData,
+} from "../../../src/raft/core/types.js";
 import { listenForPeers } from "../../../src/raft/io/connect-listener.js";
 import { DiskStorage } from "../../../src/raft/io/disk-storage.js";
 import {
@@ -14,6 +19,7 @@ import {
   MemoryStorage,
   type MemoryStorageState,
 } from "../../../src/raft/io/memory-storage.js";
+import { snapshotBytes } from "../../../src/raft/io/snapshot-data.js";
 import type { RaftStorage } from "../../../src/raft/io/storage.js";
 import { type Fsm, RaftNode, type RaftNodeOptions } from "../../../src/raft/raft-node.js";
 
@@ -41,8 +47,10 @@ export class RecordingFsm implements Fsm {
     return out;
   }
 
-  restore(bytes: Uint8Array): void {
+  async restore(data: SnapshotData): Promise<void> {
     this.restores++;
+    // Snapshots loaded from disk or received into a file arrive as streams.
+    const bytes = await snapshotBytes(data);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const count = view.getUint32(0, true);
     this.applied = [];
