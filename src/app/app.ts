@@ -187,8 +187,14 @@ export class App {
         if (!(error instanceof NoLeaderError)) throw error;
         lastError = error;
       }
-      const signal = options.signal ?? this.#stop.signal;
-      if (!(await pause(OPEN_RETRY_DELAY_MS, signal))) break;
+      const signal = options.signal
+        ? AbortSignal.any([options.signal, this.#stop.signal])
+        : this.#stop.signal;
+      if (!(await pause(OPEN_RETRY_DELAY_MS, signal))) {
+        // The caller's abort reason wins, as everywhere in the client.
+        if (options.signal?.aborted) throw options.signal.reason;
+        break;
+      }
     }
     throw lastError;
   }

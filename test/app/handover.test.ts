@@ -8,7 +8,6 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { App } from "../../src/app/app.js";
 import { AppError } from "../../src/app/errors.js";
-import { NoLeaderError } from "../../src/client/index.js";
 import { Role } from "../../src/wire/index.js";
 import { freePort } from "../harness/ports.js";
 import { AppCluster, memoryLogger, roleCounts } from "./app-harness.js";
@@ -71,25 +70,26 @@ test("ready() waits for a cluster it cannot reach; the signal or close ends the 
   timeout: 120_000,
 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), "app-unreachable-"));
+  const app = await App.create(dir, {
+    address: `127.0.0.1:${await freePort()}`,
+    cluster: [`127.0.0.1:${await freePort()}`],
+    networkLatencyMs: 20,
+    logger: memoryLogger("lonely"),
+  });
   try {
-    const app = await App.create(dir, {
-      address: `127.0.0.1:${await freePort()}`,
-      cluster: [`127.0.0.1:${await freePort()}`],
-      networkLatencyMs: 20,
-      logger: memoryLogger("lonely"),
-    });
     await assert.rejects(app.ready({ signal: AbortSignal.timeout(300) }), { name: "TimeoutError" });
     // open() keeps looking for a leader (1 s apart) until its signal ends the search.
     const started = performance.now();
     await assert.rejects(
       app.open("nowhere", { timeoutMs: 200, signal: AbortSignal.timeout(1500) }),
-      NoLeaderError,
+      { name: "TimeoutError" },
     );
     assert.ok(performance.now() - started >= 1000, "open() gave up after its first search");
     const waiting = assert.rejects(app.ready(), new AppError("app closed before it was ready"));
     await app.close({ handover: false });
     await waiting;
   } finally {
+    await app.close({ handover: false });
     await rm(dir, { recursive: true, force: true });
   }
 });
