@@ -10,7 +10,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Client } from "../../src/client/index.js";
 import { startProcess, type TestProcess, waitFor } from "../harness/processes.js";
@@ -18,7 +18,6 @@ import type { Outcome } from "./app/outcome.js";
 import { onCleanup, run } from "./net/cleanup.js";
 import { ClusterNetwork, type Host } from "./net/network.js";
 
-const REPO = resolve(import.meta.dirname, "..", "..");
 const APP_MAIN = join(import.meta.dirname, "app", "main.ts");
 const DQLITE_PORT = 9001;
 const HTTP_PORT = 8080;
@@ -502,5 +501,3 @@ export class FaultCluster {
     await sleep(10);
   }
 }
-
-export { REPO };
