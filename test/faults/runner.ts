@@ -109,11 +109,21 @@ export async function runCombination(
     while (Date.now() + quietLow + 1000 < deadline) {
       await sleep(Math.min(between(quietLow, quietHigh), Math.max(0, deadline - Date.now())));
       if (Date.now() >= deadline - 1000) break;
-      const what = await nemesis.start(context);
+      // A nemesis that throws is reported and the run goes on: healing repairs what it left.
+      let what: string | undefined;
+      try {
+        what = await nemesis.start(context);
+      } catch (error) {
+        context.finding(`${nemesis.name} could not start: ${describeError(error)}`);
+      }
       if (what === undefined) continue;
       log(`${nemesis.name} start: ${what}`);
       await sleep(Math.min(between(faultLow, faultHigh), Math.max(0, deadline - Date.now())));
-      log(`${nemesis.name} stop: ${await nemesis.stop(context)}`);
+      try {
+        log(`${nemesis.name} stop: ${await nemesis.stop(context)}`);
+      } catch (error) {
+        context.finding(`${nemesis.name} could not stop: ${describeError(error)}`);
+      }
     }
   };
 
