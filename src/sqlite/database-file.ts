@@ -10,7 +10,7 @@ import {
   toSqliteFormat,
   toStoredFormat,
 } from "./page-one.js";
-import type { Pin } from "./page-store.js";
+import type { Pin, VersionedPages } from "./versioned-pages.js";
 import {
   type FileHandle,
   PendingTransaction,
@@ -63,6 +63,8 @@ export class DatabaseFile implements FileHandle {
   committed: PendingTransaction | null = null;
   #lock = LOCK_NONE;
   #pin: Pin | null = null;
+  /** The store the pin is on: a restore may replace the database's store under a reader. */
+  #pinned: VersionedPages | null = null;
   #view: View = NO_VIEW;
   #overlay: Overlay | null = null;
 
@@ -72,7 +74,7 @@ export class DatabaseFile implements FileHandle {
   }
 
   #pageSize(): number {
-    return this.#overlay?.pageSizeBytes || this.database.store.pageSizeBytes;
+    return this.#overlay?.pageSizeBytes || (this.#pinned ?? this.database.store).pageSizeBytes;
   }
 
   #pageCount(): number {
@@ -90,8 +92,9 @@ export class DatabaseFile implements FileHandle {
       const page = chain[i].page(pageNumber);
       if (page !== undefined) return page;
     }
-    const store = this.database.store;
-    return store.peek(pageNumber, this.#pin?.version ?? store.version);
+    const pinned = this.#pinned;
+    if (pinned !== null) return pinned.peek(pageNumber, this.#pin!.version);
+    return this.database.store.peek(pageNumber);
   }
 
   /** Size of the file as this connection sees it. */
@@ -210,7 +213,9 @@ export class DatabaseFile implements FileHandle {
   lock(level: number): number {
     if (level <= this.#lock) return SQLITE_OK;
     if (this.#lock === LOCK_NONE) {
-      this.#pin = this.database.store.pin();
+      const store = this.database.store;
+      this.#pinned = store;
+      this.#pin = store.pin();
       this.#view = this.database.view(this.writeIntent);
       this.#lock = LOCK_SHARED;
     }
@@ -240,7 +245,8 @@ export class DatabaseFile implements FileHandle {
       this.database.endWrite(this);
     }
     if (level === LOCK_NONE && this.#pin !== null) {
-      this.database.store.unpin(this.#pin);
+      this.#pinned!.unpin(this.#pin);
+      this.#pinned = null;
       this.#pin = null;
       this.#view = NO_VIEW;
     }

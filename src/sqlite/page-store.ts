@@ -9,15 +9,12 @@
 // `page` and `latestPages` mark what they return as exposed, and exposed buffers are left to
 // the garbage collector. Code of this folder that copies an image at once uses `peek`.
 import { invariant } from "./invariant.js";
+import type { Pin, VersionedPages } from "./versioned-pages.js";
+
+export type { Pin } from "./versioned-pages.js";
 
 /** Dropped buffers kept for reuse, per store. */
 const MAX_FREE_PAGES = 64;
-
-/** A reader's hold on one version: the pages it sees and the database size then. */
-export interface Pin {
-  readonly version: number;
-  readonly pageCount: number;
-}
 
 interface PageVersion {
   readonly version: number;
@@ -30,7 +27,7 @@ function pinOf(version: number, pageCount: number): Pin {
   return Object.freeze({ version, pageCount });
 }
 
-export class PageStore {
+export class PageStore implements VersionedPages {
   #pageSizeBytes = 0;
   #version = 0;
   #pageCount = 0;
@@ -142,6 +139,20 @@ export class PageStore {
     }
     return pages;
   }
+
+  async readPages(pin: Pin, firstPage: number, count: number): Promise<Uint8Array> {
+    const size = this.#pageSizeBytes;
+    const out = new Uint8Array(count * size);
+    for (let i = 0; i < count; i++) {
+      const data = this.peek(firstPage + i, pin.version);
+      if (data === undefined) invariant(`page ${firstPage + i} missing at ${pin.version}`);
+      out.set(data, i * size);
+    }
+    return out;
+  }
+
+  /** Nothing to give up: the images are garbage collected. */
+  retire(): void {}
 
   /** A page buffer for a new image (recycled when possible); give it to `commit` or `recycle`. */
   allocate(pageSizeBytes: number): Uint8Array {

@@ -7,6 +7,7 @@
 import { invariant } from "./invariant.js";
 import { headerPageCount } from "./page-one.js";
 import { PageStore } from "./page-store.js";
+import type { VersionedPages } from "./versioned-pages.js";
 
 /** What a database needs from a connection's main file to coordinate with it. */
 export interface FileHandle {
@@ -115,7 +116,7 @@ export interface View {
 
 export class ReplicatedDatabase {
   readonly name: string;
-  readonly #store = new PageStore();
+  #store: VersionedPages;
   readonly #files = new Set<FileHandle>();
   #writer: FileHandle | null = null;
   readonly #queue: PendingTransaction[] = [];
@@ -126,13 +127,14 @@ export class ReplicatedDatabase {
   #headSerial = 0;
   readonly #onCommit: CommitListener;
 
-  constructor(name: string, onCommit: CommitListener) {
+  constructor(name: string, onCommit: CommitListener, store: VersionedPages = new PageStore()) {
     this.name = name;
     this.#onCommit = onCommit;
+    this.#store = store;
   }
 
   /** The versioned pages (read access for files, snapshots and dumps). */
-  get store(): PageStore {
+  get store(): VersionedPages {
     return this.#store;
   }
 
@@ -254,6 +256,28 @@ export class ReplicatedDatabase {
       // A restored history can repeat a schema cookie with a different schema.
       file.owner?.invalidateSchema();
     }
+  }
+
+  /**
+   * Replaces the whole content with another store's (a disk-mode restore, whose pages were
+   * written to a new file); aborts what is pending. The old store keeps serving the readers
+   * pinned on it and gives up its file after the last one.
+   */
+  replaceStore(store: VersionedPages): void {
+    this.abortAllPending();
+    this.#headSerial++;
+    const old = this.#store;
+    this.#store = store;
+    old.retire();
+    for (const file of this.#files) {
+      file.stale = true;
+      file.owner?.invalidateSchema();
+    }
+  }
+
+  /** Closes the store's file, if it has one (the VFS is closing). */
+  close(): void {
+    this.#store.retire();
   }
 
   /** The database file image at the latest applied version (a copy). */

@@ -2,9 +2,16 @@
 // JavaScript functions in the wasm function table, and routes each call to the file object
 // behind the sqlite3_file pointer. Every method is wrapped so that an exception becomes an
 // I/O error code instead of unwinding through SQLite (ENGINE.md pitfall 7).
+import { createHash } from "node:crypto";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { Connection } from "./connection.js";
 import { DatabaseFile } from "./database-file.js";
+import { FilePageStore } from "./file-page-store.js";
 import { MemoryFile } from "./memory-file.js";
+import { PageCache } from "./page-cache.js";
+import { PageFileBuilder } from "./page-file-builder.js";
+import { PageStore } from "./page-store.js";
 import {
   type CommitListener,
   type PendingTransaction,
@@ -448,7 +455,17 @@ export interface VfsOptions {
   onCommit?: CommitListener;
   /** Called with exceptions a VFS method turned into an I/O error code. */
   onError?: (error: unknown) => void;
+  /**
+   * Disk mode: each database's applied pages live in a file in `directory` instead of memory,
+   * with up to `cacheSizeBytes` (default 64 MiB) of hot pages cached for all of them. The
+   * directory is emptied first: its files are only a cache of the raft state, rebuilt from
+   * the snapshot and the log at every start.
+   */
+  disk?: { directory: string; cacheSizeBytes?: number };
 }
+
+/** Default size of disk mode's page cache. */
+export const DEFAULT_CACHE_SIZE_BYTES = 64 * 1024 * 1024;
 
 /**
  * A replicating VFS: a registry of databases by name, each with versioned in-memory pages, and
@@ -463,6 +480,7 @@ export class Vfs {
   readonly #files = new WeakMap<Connection, DatabaseFile>();
   readonly #onCommit: CommitListener;
   readonly #onError: (error: unknown) => void;
+  readonly #disk: { directory: string; cache: PageCache } | null;
   #connecting: string | null = null;
   /** The last exception a VFS method turned into an error code (for diagnosis and tests). */
   lastError: unknown = undefined;
@@ -478,17 +496,68 @@ export class Vfs {
     this.#onError = options.onError ?? (() => {});
     vfsCounter += 1;
     this.name = `dqlite-ts-${process.pid}-${vfsCounter}`;
+    if (options.disk === undefined) {
+      this.#disk = null;
+    } else {
+      const { directory } = options.disk;
+      rmSync(directory, { recursive: true, force: true });
+      mkdirSync(directory, { recursive: true });
+      const cache = new PageCache(options.disk.cacheSizeBytes ?? DEFAULT_CACHE_SIZE_BYTES);
+      this.#disk = { directory, cache };
+    }
     this.#pointer = runtime.register(this, this.name);
+  }
+
+  /** Whether applied pages live in files (disk mode) rather than memory. */
+  get diskMode(): boolean {
+    return this.#disk !== null;
+  }
+
+  /** Disk mode's page cache (for metrics and tests); null in memory mode. */
+  get pageCache(): PageCache | null {
+    return this.#disk?.cache ?? null;
   }
 
   /** The database called `name`, created empty on first use. */
   database(name: string): ReplicatedDatabase {
     let database = this.#databases.get(name);
     if (database === undefined) {
-      database = new ReplicatedDatabase(name, this.#onCommit);
+      const disk = this.#disk;
+      const store =
+        disk === null
+          ? new PageStore()
+          : new FilePageStore(join(disk.directory, databaseFileName(name)), disk.cache);
+      database = new ReplicatedDatabase(name, this.#onCommit, store);
       this.#databases.set(name, database);
     }
     return database;
+  }
+
+  /**
+   * Disk mode: a new file for database `name`'s restored pages, beside its live file. Give it
+   * to `installRestored` once everything restored checked out, or abandon it.
+   */
+  stageRestore(name: string, pageSizeBytes: number): PageFileBuilder {
+    const disk = this.#disk;
+    if (disk === null) throw new Error("staged restores are for disk mode");
+    return new PageFileBuilder(
+      join(disk.directory, `.restore-${databaseFileName(name)}`),
+      pageSizeBytes,
+    );
+  }
+
+  /** Disk mode: database `name` becomes the `pageCount` pages a staged restore wrote. */
+  installRestored(name: string, staged: PageFileBuilder, pageCount: number): void {
+    const disk = this.#disk;
+    if (disk === null) throw new Error("staged restores are for disk mode");
+    const database = this.database(name);
+    const store = staged.finish(
+      pageCount,
+      join(disk.directory, databaseFileName(name)),
+      disk.cache,
+      database.store.version + 1,
+    );
+    database.replaceStore(store);
   }
 
   /** Whether a database called `name` exists (was used or applied to). */
@@ -554,8 +623,20 @@ export class Vfs {
     this.#onError(error);
   }
 
-  /** Unregisters the VFS. Close its connections first. */
+  /** Unregisters the VFS and closes database files. Close its connections first. */
   close(): void {
     this.#runtime.unregister(this.#pointer);
+    for (const database of this.#databases.values()) database.close();
+    this.#disk?.cache.clear();
   }
+}
+
+/**
+ * The file name of database `name` in disk mode: the name itself when it is a plain file name,
+ * else a digest of it (names may hold slashes, dots only, or be too long for a file system).
+ */
+export function databaseFileName(name: string): string {
+  if (/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(name)) return name;
+  // "~" never starts a plain name: no digest can collide with one.
+  return `~${createHash("sha256").update(name).digest("hex").slice(0, 40)}`;
 }
