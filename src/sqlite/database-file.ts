@@ -10,7 +10,6 @@ import {
   toSqliteFormat,
   toStoredFormat,
 } from "./page-one.js";
-import type { Pin, VersionedPages } from "./versioned-pages.js";
 import {
   type FileHandle,
   PendingTransaction,
@@ -26,6 +25,7 @@ import {
   SQLITE_NOTFOUND,
   SQLITE_OK,
 } from "./result-codes.js";
+import type { Pin, VersionedPages } from "./versioned-pages.js";
 
 const LOCK_NONE = 0;
 const LOCK_SHARED = 1;

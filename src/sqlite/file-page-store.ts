@@ -13,7 +13,16 @@
 // the file's image is from v or before. Histories are dropped once no pin can reach them.
 // Cutting pages off (a shrinking database) waits until no reader is pinned: pinned readers
 // may still read them from the file.
-import { closeSync, ftruncateSync, openSync, read, readSync, renameSync, rmSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  ftruncateSync,
+  openSync,
+  read,
+  readSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
 import { invariant } from "./invariant.js";
 import { PageCache } from "./page-cache.js";
 import type { Pin, VersionedPages } from "./versioned-pages.js";
@@ -215,8 +224,13 @@ export class FilePageStore implements VersionedPages {
     let filled = 0;
     while (filled < out.length) {
       const n = await new Promise<number>((resolve, reject) =>
-        read(fd, out, filled, out.length - filled, (firstPage - 1) * size + filled, (error, bytes) =>
-          error ? reject(error) : resolve(bytes),
+        read(
+          fd,
+          out,
+          filled,
+          out.length - filled,
+          (firstPage - 1) * size + filled,
+          (error, bytes) => (error ? reject(error) : resolve(bytes)),
         ),
       );
       // The file may be shorter than the pinned size only if pages were cut while pinned,
