@@ -73,6 +73,7 @@ export async function runCombination(
       findings.push(text);
       log(`FINDING ${text}`);
     },
+    log,
   };
 
   await waitFor(

@@ -39,6 +39,7 @@ if (!args.dir || !args.address || !args.http) {
 }
 const timeoutMs = Number(args["timeout-ms"]);
 const MAX_BODY_BYTES = 64 * 1024;
+const OPEN_ATTEMPTS = 300;
 const logger = pino(
   { level: process.env.FAULTS_LOG_LEVEL ?? "info", base: { node: args.address } },
   pino.destination(2),
@@ -125,6 +126,16 @@ process.on("SIGTERM", () => {
 });
 
 await app.ready();
-db = await app.open("faults", { timeoutMs, busyTimeoutMs: Math.min(timeoutMs, 2000) });
+// App.open retries only while no leader is found (go-dqlite's rule); under faults the open can
+// also time out after the leader was found, so keep trying (bounded) instead of dying.
+for (let attempt = 1; db === null; attempt++) {
+  try {
+    db = await app.open("faults", { timeoutMs, busyTimeoutMs: Math.min(timeoutMs, 2000) });
+  } catch (error) {
+    if (attempt >= OPEN_ATTEMPTS) throw error;
+    logger.warn({ error: describe(error), attempt }, "open failed, trying again");
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
 logger.info({ id: String(app.id) }, "app ready");
 process.stdout.write(`ready ${app.id} ${app.address}\n`);

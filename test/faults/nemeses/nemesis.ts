@@ -9,6 +9,8 @@ export interface NemesisContext {
   readonly random: Random;
   /** Records a problem of the system under test (reported as a failure of the run). */
   finding(text: string): void;
+  /** Notes something in the run's timeline. */
+  log(text: string): void;
 }
 
 export interface Nemesis {
