@@ -4,15 +4,25 @@ import assert from "node:assert/strict";
 import {
   type Connection,
   PAGE_SIZE_BYTES,
+  type PageFileBuilder,
   type PendingTransaction,
+  type Pin,
   type ReplicatedDatabase,
   type Sqlite,
+  type VersionedPages,
   Vfs,
   type VfsOptions,
 } from "../sqlite/index.js";
 import { decodeCommand, encodeFrames, framesFilename } from "./command-codec.js";
 import { DecodeError } from "./serialization.js";
-import { decodeSnapshot, encodeSnapshot } from "./snapshot-codec.js";
+import {
+  chunksSizeBytes,
+  decodeSnapshot,
+  encodeDatabaseHeader,
+  encodeSnapshot,
+  encodeSnapshotHeader,
+} from "./snapshot-codec.js";
+import { readSnapshotStream } from "./snapshot-reader.js";
 
 /** A database as the Dump request returns it: the main file and its WAL (always empty here). */
 export interface DatabaseDump {
@@ -153,26 +163,158 @@ export class Fsm {
   }
 
   /**
+   * The snapshot as a stream (what raft writes to disk and sends): memory mode shares the page
+   * images as `snapshot` does; disk mode pins each database's latest version and reads its
+   * pages from the file as the stream is read, in runs, while writes go on. Release it once
+   * written: the pins keep the older page images that later commits replace in memory.
+   */
+  openSnapshot(): SnapshotSource {
+    if (!this.vfs.diskMode) return memorySnapshot(this.snapshot());
+    const held: { name: string; store: VersionedPages; pin: Pin }[] = [];
+    for (const database of this.vfs.databases()) {
+      const store = database.store;
+      const pin = store.pin();
+      if (pin.pageCount > 0) held.push({ name: database.name, store, pin });
+      else store.unpin(pin);
+    }
+    const headers = held.map(({ name, store, pin }) =>
+      encodeDatabaseHeader(name, pin.pageCount * store.pageSizeBytes),
+    );
+    let sizeBytes = 16;
+    held.forEach(({ store, pin }, i) => {
+      sizeBytes += headers[i].length + pin.pageCount * store.pageSizeBytes;
+    });
+    let released = false;
+    return {
+      sizeBytes,
+      async *chunks() {
+        if (released) throw new Error("snapshot released");
+        yield encodeSnapshotHeader(held.length);
+        for (let i = 0; i < held.length; i++) {
+          const { store, pin } = held[i];
+          yield headers[i];
+          const pagesPerRun = Math.max(1, Math.floor(SNAPSHOT_RUN_BYTES / store.pageSizeBytes));
+          for (let first = 1; first <= pin.pageCount; first += pagesPerRun) {
+            if (released) throw new Error("snapshot released");
+            yield await store.readPages(
+              pin,
+              first,
+              Math.min(pagesPerRun, pin.pageCount - first + 1),
+            );
+          }
+        }
+      },
+      release() {
+        if (released) return;
+        released = true;
+        for (const { store, pin } of held) store.unpin(pin);
+      },
+    };
+  }
+
+  /**
    * Replaces every database with the content of `data` (either snapshot shape), aborting what
    * is pending. Databases absent from the snapshot become empty. Validates everything first.
    */
   restore(data: Uint8Array, index = 0): void {
     const restored = decodeSnapshot(data);
-    for (const { name, pageSizeBytes } of restored) {
-      if (pageSizeBytes !== 0 && pageSizeBytes !== PAGE_SIZE_BYTES) {
-        throw new DecodeError(
-          `snapshot: ${name} has ${pageSizeBytes}-byte pages, dqlite uses ${PAGE_SIZE_BYTES}`,
-        );
+    for (const { name, pageSizeBytes } of restored) checkPageSize(name, pageSizeBytes);
+    if (this.vfs.diskMode) {
+      // Each database's pages go to a new file that replaces its file once all are written.
+      const staged: { name: string; pageCount: number; builder: PageFileBuilder | null }[] = [];
+      try {
+        for (const { name, pageSizeBytes, pages } of restored) {
+          const builder = pages.length === 0 ? null : this.vfs.stageRestore(name, pageSizeBytes);
+          staged.push({ name, pageCount: pages.length, builder });
+          for (let i = 0; i < pages.length; i++) builder!.writeSync(i + 1, pages[i]);
+        }
+      } catch (error) {
+        for (const { builder } of staged) builder?.abandon();
+        throw error;
+      }
+      this.#install(staged);
+    } else {
+      const byName = new Map(restored.map((database) => [database.name, database]));
+      for (const database of this.vfs.databases()) {
+        if (!byName.has(database.name)) database.replace(database.store.pageSizeBytes, []);
+      }
+      for (const { name, pageSizeBytes, pages } of restored) {
+        this.vfs.database(name).replace(pageSizeBytes, pages);
       }
     }
-    const byName = new Map(restored.map((database) => [database.name, database]));
-    for (const database of this.vfs.databases()) {
-      if (!byName.has(database.name)) database.replace(database.store.pageSizeBytes, []);
+    this.#lastAppliedIndex = index;
+  }
+
+  /**
+   * As `restore`, for a snapshot read chunk by chunk (a file, a stream from the leader) and
+   * never held whole: disk mode writes each database's pages to a new file as they arrive;
+   * memory mode copies them into memory. Nothing changes unless the whole snapshot is valid.
+   */
+  async restoreFrom(data: Uint8Array | AsyncIterable<Uint8Array>, index = 0): Promise<void> {
+    if (data instanceof Uint8Array) {
+      this.restore(data, index);
+      return;
     }
-    for (const { name, pageSizeBytes, pages } of restored) {
-      this.vfs.database(name).replace(pageSizeBytes, pages);
+    const diskMode = this.vfs.diskMode;
+    const memoryPages = new Map<string, Uint8Array[]>();
+    const builders = new Map<string, PageFileBuilder>();
+    const restored = await readSnapshotStream(data, {
+      openSink: (name, pageSizeBytes) => {
+        checkPageSize(name, pageSizeBytes);
+        if (diskMode) {
+          const builder = this.vfs.stageRestore(name, pageSizeBytes);
+          builders.set(name, builder);
+          return {
+            write: (first, pages) => builder.write(first, pages),
+            abandon: () => builder.abandon(),
+          };
+        }
+        const pages: Uint8Array[] = [];
+        memoryPages.set(name, pages);
+        return {
+          write(first, run) {
+            for (let at = 0; at < run.length; at += pageSizeBytes) {
+              pages[first - 1 + at / pageSizeBytes] = run.slice(at, at + pageSizeBytes);
+            }
+          },
+          abandon() {
+            pages.length = 0;
+          },
+        };
+      },
+    });
+    if (diskMode) {
+      this.#install(
+        restored.map(({ name, pageCount }) => ({
+          name,
+          pageCount,
+          builder: pageCount === 0 ? null : builders.get(name)!,
+        })),
+      );
+    } else {
+      const byName = new Set(restored.map((database) => database.name));
+      for (const database of this.vfs.databases()) {
+        if (!byName.has(database.name)) database.replace(database.store.pageSizeBytes, []);
+      }
+      for (const { name, pageSizeBytes, pageCount } of restored) {
+        const pages = memoryPages.get(name) ?? [];
+        pages.length = pageCount;
+        this.vfs.database(name).replace(pageSizeBytes, pages);
+      }
     }
     this.#lastAppliedIndex = index;
+  }
+
+  /** Disk mode: staged files become their databases; every other database becomes empty. */
+  #install(staged: { name: string; pageCount: number; builder: PageFileBuilder | null }[]): void {
+    const restored = new Set(staged.filter((s) => s.builder !== null).map((s) => s.name));
+    for (const database of this.vfs.databases()) {
+      if (!restored.has(database.name)) database.replace(database.store.pageSizeBytes, []);
+    }
+    for (const { name, pageCount, builder } of staged) {
+      if (builder !== null) this.vfs.installRestored(name, builder, pageCount);
+      else this.vfs.database(name);
+    }
   }
 
   /** The named database's file image for the Dump request; null if there is no such database. */
@@ -194,6 +336,36 @@ export class Fsm {
   /** Unregisters the VFS; close every connection first. */
   close(): void {
     this.vfs.close();
+  }
+}
+
+/** Bytes of pages a disk-mode snapshot reads from a file at once. */
+const SNAPSHOT_RUN_BYTES = 1024 * 1024;
+
+/** A snapshot read chunk by chunk (raft's SnapshotStream). */
+export interface SnapshotSource {
+  readonly sizeBytes: number;
+  /** The snapshot's bytes in order; may be read more than once until `release`. */
+  chunks(): AsyncIterable<Uint8Array>;
+  /** Lets go of the pinned versions (idempotent). */
+  release(): void;
+}
+
+function memorySnapshot(chunks: readonly Uint8Array[]): SnapshotSource {
+  return {
+    sizeBytes: chunksSizeBytes(chunks),
+    async *chunks() {
+      yield* chunks;
+    },
+    release() {},
+  };
+}
+
+function checkPageSize(name: string, pageSizeBytes: number): void {
+  if (pageSizeBytes !== 0 && pageSizeBytes !== PAGE_SIZE_BYTES) {
+    throw new DecodeError(
+      `snapshot: ${name} has ${pageSizeBytes}-byte pages, dqlite uses ${PAGE_SIZE_BYTES}`,
+    );
   }
 }
 

@@ -9,7 +9,7 @@ export {
   type FramesCommand,
   framesSizeBytes,
 } from "./command-codec.js";
-export { type ApplyOutcome, type DatabaseDump, Fsm } from "./fsm.js";
+export { type ApplyOutcome, type DatabaseDump, Fsm, type SnapshotSource } from "./fsm.js";
 export { DecodeError } from "./serialization.js";
 export {
   chunksSizeBytes,
@@ -18,4 +18,9 @@ export {
   encodeSnapshot,
   type SnapshotDatabase,
 } from "./snapshot-codec.js";
+export {
+  type PageSink,
+  readSnapshotStream,
+  type StreamedDatabase,
+} from "./snapshot-reader.js";
 export { readWal, type WalContent, type WalFrame, walChecksum, writeWal } from "./wal-image.js";

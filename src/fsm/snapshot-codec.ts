@@ -19,18 +19,11 @@ export interface SnapshotDatabase {
  * (no copy). Concatenated, the chunks are the snapshot.
  */
 export function encodeSnapshot(databases: readonly SnapshotDatabase[]): Uint8Array[] {
-  const chunks: Uint8Array[] = [];
-  const header = new Writer(16);
-  header.u64(FORMAT);
-  header.u64(databases.length);
-  chunks.push(header.bytes);
+  const chunks: Uint8Array[] = [encodeSnapshotHeader(databases.length)];
   for (const database of databases) {
-    const name = utf8(database.name);
-    const writer = new Writer(textSizeBytes(name) + 16);
-    writer.text(name);
-    writer.u64(database.pages.length * database.pageSizeBytes);
-    writer.u64(0);
-    chunks.push(writer.bytes);
+    chunks.push(
+      encodeDatabaseHeader(database.name, database.pages.length * database.pageSizeBytes),
+    );
     for (const page of database.pages) {
       if (page.length !== database.pageSizeBytes)
         throw new RangeError("page image of the wrong size");
@@ -38,6 +31,24 @@ export function encodeSnapshot(databases: readonly SnapshotDatabase[]): Uint8Arr
     }
   }
   return chunks;
+}
+
+/** The snapshot's first 16 bytes: format and number of databases. */
+export function encodeSnapshotHeader(databaseCount: number): Uint8Array {
+  const header = new Writer(16);
+  header.u64(FORMAT);
+  header.u64(databaseCount);
+  return header.bytes;
+}
+
+/** What precedes a database's main image in the merged shape: name, main size, WAL size 0. */
+export function encodeDatabaseHeader(name: string, mainSizeBytes: number): Uint8Array {
+  const bytes = utf8(name);
+  const writer = new Writer(textSizeBytes(bytes) + 16);
+  writer.text(bytes);
+  writer.u64(mainSizeBytes);
+  writer.u64(0);
+  return writer.bytes;
 }
 
 /** Total size of snapshot chunks. */
@@ -81,6 +92,9 @@ export function decodeSnapshot(data: Uint8Array): SnapshotDatabase[] {
   }
   return databases;
 }
+
+/** The format word every snapshot starts with. */
+export const SNAPSHOT_FORMAT = FORMAT;
 
 function mergeDatabase(name: string, main: Uint8Array, walImage: Uint8Array): SnapshotDatabase {
   const wal = readWal(walImage);

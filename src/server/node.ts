@@ -3,12 +3,12 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import type { Socket } from "node:net";
+import { join } from "node:path";
 import type { ConnectionOptions, TlsOptions } from "node:tls";
-import { concatChunks, Fsm } from "../fsm/index.js";
+import { Fsm } from "../fsm/index.js";
 import { RaftRole } from "../raft/core/types.js";
 import type { DialFunction } from "../raft/io/dial.js";
 import { DiskStorage } from "../raft/io/disk-storage.js";
-import { snapshotBytes } from "../raft/io/snapshot-data.js";
 import { RaftNode } from "../raft/raft-node.js";
 import { loadSqlite } from "../sqlite/index.js";
 import { BOOTSTRAP_ID, StreamDecoder } from "../wire/index.js";
@@ -52,6 +52,14 @@ export interface NodeOptions {
   tls?: { server: TlsOptions; client: ConnectionOptions };
   /** How long a writer waits for its database's write lock before SQLITE_BUSY (default 5000). */
   busyTimeoutMs?: number;
+  /**
+   * Disk mode (go-dqlite's WithDiskMode): databases live in files under `<dataDir>/database`
+   * (rebuilt from the raft snapshot and log at every start) with a bounded cache of hot pages,
+   * so they can be larger than memory; snapshots stream from and to files.
+   */
+  diskMode?: boolean;
+  /** Disk mode's page cache, shared by the node's databases (default 64 MiB). */
+  diskCacheSizeBytes?: number;
   logger?: Logger;
 }
 
@@ -104,7 +112,17 @@ export class Node {
     const { bound } = await this.#listener.listen(options.bindAddress ?? options.address);
     if (options.bindAddress === undefined && /:0$/.test(options.address)) this.#address = bound;
     const sqlite = await loadSqlite();
-    const fsm = new Fsm(sqlite);
+    const fsm = new Fsm(
+      sqlite,
+      options.diskMode
+        ? {
+            disk: {
+              directory: join(options.dataDir, "database"),
+              cacheSizeBytes: options.diskCacheSizeBytes,
+            },
+          }
+        : {},
+    );
     const latency = options.networkLatencyMs;
     this.#electionTimeoutMs = latency === undefined ? 3000 : latency * 15;
     const raft = new RaftNode({
@@ -118,8 +136,8 @@ export class Node {
         apply: (index, data) => {
           fsm.apply(index, data);
         },
-        snapshot: () => concatChunks(fsm.snapshot()),
-        restore: async (data) => fsm.restore(await snapshotBytes(data)),
+        snapshot: () => fsm.openSnapshot(),
+        restore: (data) => fsm.restoreFrom(data instanceof Uint8Array ? data : data.chunks()),
       },
       bootstrap: isBootstrapId(this.id)
         ? [{ id: this.id, address: this.#address, role: RaftRole.Voter }]
@@ -128,6 +146,8 @@ export class Node {
       electionTimeoutMs: latency === undefined ? undefined : latency * 15,
       snapshotThreshold: options.snapshotThreshold,
       snapshotTrailing: options.snapshotTrailing,
+      // Disk mode receives large snapshots into files, not memory.
+      snapshotSpoolDir: options.diskMode ? join(options.dataDir, "spool") : undefined,
       dial: options.dial ?? (options.tls ? tlsDialer(options.tls.client) : undefined),
     });
     const replication = new RaftReplication(raft);

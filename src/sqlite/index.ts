@@ -4,8 +4,10 @@ import { loadWasm, type Wasm } from "./wasm.js";
 
 export { Connection, type PrepareResult } from "./connection.js";
 export { PAGE_SIZE_BYTES } from "./database-file.js";
+export { FilePageStore } from "./file-page-store.js";
+export { PageCache } from "./page-cache.js";
+export type { PageFileBuilder } from "./page-file-builder.js";
 export { headerPageCount, headerPageSize } from "./page-one.js";
-export type { Pin } from "./page-store.js";
 export { PageStore } from "./page-store.js";
 export {
   type CommitListener,
@@ -17,7 +19,8 @@ export {
 } from "./replicated-database.js";
 export * from "./result-codes.js";
 export { type SqlValue, Statement } from "./statement.js";
-export { Vfs, type VfsOptions } from "./vfs.js";
+export type { Pin, VersionedPages } from "./versioned-pages.js";
+export { DEFAULT_CACHE_SIZE_BYTES, databaseFileName, Vfs, type VfsOptions } from "./vfs.js";
 
 /** The loaded SQLite wasm module (one per process). */
 export type Sqlite = Wasm;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { loadSqlite } from "../../src/sqlite/index.js";
+import { vfsOptions } from "../sqlite/modes.js";
 import { DATABASES, runWorkload } from "./random-workload.js";
 import { ReplicationHarness, tableContents } from "./replication-harness.js";
 
@@ -10,9 +11,17 @@ const replay = process.env.ENGINE_SEED;
 const seeds =
   replay !== undefined ? [Number(replay)] : Array.from({ length: 24 }, (_, i) => 1000 + i * 7919);
 
+// Every fourth seed mixes modes: a disk-mode leader with a disk-mode and a memory-mode
+// follower, each with a cache of a few pages.
+const mixed = (seed: number) => seeds.indexOf(seed) % 4 === 3;
+const disk = () => vfsOptions("disk");
+
 for (const seed of seeds) {
-  test(`followers fed only frames commands match the leader byte for byte (seed ${seed})`, () => {
-    const harness = new ReplicationHarness(sqlite, 2);
+  const modes = mixed(seed) ? " (disk-mode leader and follower)" : "";
+  test(`followers fed only frames commands match the leader byte for byte (seed ${seed})${modes}`, () => {
+    const harness = mixed(seed)
+      ? new ReplicationHarness(sqlite, 2, { leader: disk(), followers: [disk(), {}] })
+      : new ReplicationHarness(sqlite, 2);
     try {
       runWorkload(harness, seed, { steps: 40, abortRate: 0.1 });
       for (const name of DATABASES) {

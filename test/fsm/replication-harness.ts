@@ -3,7 +3,7 @@
 // entry) and on every follower, or aborted as raft would abort it.
 import assert from "node:assert/strict";
 import { Fsm } from "../../src/fsm/index.js";
-import type { Connection, Sqlite, SqlValue } from "../../src/sqlite/index.js";
+import type { Connection, Sqlite, SqlValue, VfsOptions } from "../../src/sqlite/index.js";
 
 export class ReplicationHarness {
   readonly leader: Fsm;
@@ -11,12 +11,20 @@ export class ReplicationHarness {
   readonly entries: Uint8Array[] = [];
   readonly #connections = new Map<string, Connection>();
 
-  constructor(sqlite: Sqlite, followerCount: number) {
+  /** `options` give the leader's and each follower's VFS options (disk mode, for instance). */
+  constructor(
+    sqlite: Sqlite,
+    followerCount: number,
+    options: { leader?: VfsOptions; followers?: VfsOptions[] } = {},
+  ) {
     const onError = (error: unknown) => {
       throw error;
     };
-    this.leader = new Fsm(sqlite, { onError });
-    this.followers = Array.from({ length: followerCount }, () => new Fsm(sqlite, { onError }));
+    this.leader = new Fsm(sqlite, { ...options.leader, onError });
+    this.followers = Array.from(
+      { length: followerCount },
+      (_, i) => new Fsm(sqlite, { ...options.followers?.[i], onError }),
+    );
   }
 
   /** The leader connection for database `name` (one per database, opened on first use). */
