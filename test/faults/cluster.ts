@@ -405,37 +405,66 @@ export class FaultCluster {
    * as members and at least three voters, or throws.
    */
   async waitStable(timeoutMs = 90_000): Promise<void> {
+    let reason = "not checked yet";
+    const roleNames = ["voter", "stand-by", "spare"];
     await waitFor(
       "a stable cluster",
       async () => {
         for (const node of this.nodes) {
           if (!node.process?.alive() || node.removed) continue;
           const health = await this.request(node.index, "GET", "/health", undefined, 2000);
-          if (health.type !== "ok") return undefined;
+          if (health.type !== "ok") {
+            reason = `n${node.index}'s app is not serving: ${health.error}`;
+            return undefined;
+          }
         }
         const members = await this.members(5000);
         const running = this.nodes.filter((n) => n.process?.alive() && !n.removed);
+        const roles = members
+          .map(
+            (m) =>
+              `${this.nodes.find((n) => n.address === m.address)?.index ?? m.address}:${roleNames[m.role] ?? m.role}`,
+          )
+          .join(" ");
+        const missing = running.filter((n) => !members.some((m) => m.address === n.address));
+        if (missing.length > 0) {
+          reason = `running nodes ${missing.map((n) => `n${n.index}`).join(" ")} are not members (${roles})`;
+          return undefined;
+        }
+        const voters = members.filter((m) => m.role === 0);
+        if (voters.length < Math.min(3, running.length)) {
+          reason = `only ${voters.length} voters (${roles})`;
+          return undefined;
+        }
         // Every running voter must name the same leader (dqlite's other roles always answer
         // "none"): a node that still claims leadership after losing it (or after its raft
         // stopped) would capture clients.
-        const seen = new Set<string>();
-        const voterAddresses = new Set(members.filter((m) => m.role === 0).map((m) => m.address));
-        for (const node of running.filter((n) => voterAddresses.has(n.address))) {
+        const seen = new Map<string, string>();
+        for (const node of running.filter((n) => voters.some((v) => v.address === n.address))) {
           const client = await Client.connect(node.address, { timeoutMs: 2000 });
           try {
-            seen.add((await client.leader({ timeoutMs: 2000 }))?.address ?? "none");
+            seen.set(
+              `n${node.index}`,
+              (await client.leader({ timeoutMs: 2000 }))?.address ?? "none",
+            );
           } finally {
             client.close();
           }
         }
-        if (seen.size !== 1 || seen.has("none")) return undefined;
-        const voters = members.filter((m) => m.role === 0).length;
-        const all = running.every((n) => members.some((m) => m.address === n.address));
-        return all && voters >= Math.min(3, running.length) ? true : undefined;
+        const leaders = new Set(seen.values());
+        if (leaders.size !== 1 || leaders.has("none")) {
+          reason = `voters disagree on the leader: ${JSON.stringify(Object.fromEntries(seen))}`;
+          return undefined;
+        }
+        return true;
       },
       timeoutMs,
       500,
-    );
+    ).catch((error) => {
+      throw new Error(`${(error as Error).message}; last seen: ${reason}`, {
+        cause: (error as Error).cause,
+      });
+    });
   }
 
   /**
