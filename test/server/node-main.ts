@@ -21,9 +21,25 @@ if (join && process.env.ALREADY_MEMBER !== "1") {
   await admin.close();
 }
 process.stdout.write(`ready ${node.address}\n`);
+// CPU_PROFILE=<file>: profile this node until it is stopped (for performance work).
+const profile = process.env.CPU_PROFILE ? await startProfile(process.env.CPU_PROFILE) : null;
 const stop = async () => {
   await node.close();
+  await profile?.();
   process.exit(0);
 };
+
+async function startProfile(path: string): Promise<() => Promise<void>> {
+  const { Session } = await import("node:inspector/promises");
+  const { writeFile } = await import("node:fs/promises");
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  return async () => {
+    const { profile } = await session.post("Profiler.stop");
+    await writeFile(`${path}.${process.pid}.cpuprofile`, JSON.stringify(profile));
+  };
+}
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);
