@@ -27,7 +27,9 @@ export {
   roleName,
   toRole,
 } from "./node-store.js";
+export { openNodeStore } from "./open-node-store.js";
 export type { QueryResult, Row, RowMode, RunResult } from "./results.js";
+export { SqliteNodeStore, type SqliteNodeStoreOptions } from "./sqlite-node-store.js";
 export { Statement } from "./statement.js";
 export type { QueryOptions } from "./statement-runner.js";
 export { Transaction, type TransactionMode } from "./transaction.js";

@@ -2,11 +2,10 @@
 // with the keys ID, Address and Role. go-dqlite 1.11 writes the keys sorted (through JSON), current
 // go-dqlite in the order ID, Address, Role; we read either and write the latter. IDs are u64 and
 // are read as bigint so that no digit is lost.
-import { randomBytes } from "node:crypto";
-import { open, readFile, rename, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { readFile } from "node:fs/promises";
 import { Document, parse } from "yaml";
 import { Role } from "../wire/index.js";
+import { writeFileAtomically } from "./atomic-file.js";
 import { DqliteError } from "./errors.js";
 import type { NodeInfo, NodeStore } from "./node-store.js";
 
@@ -47,7 +46,7 @@ export class YamlNodeStore implements NodeStore {
   async set(nodes: readonly NodeInfo[]): Promise<void> {
     const text = formatNodeStoreYaml(nodes);
     const copy = nodes.map((node) => ({ ...node }));
-    const write = this.#writing.then(() => writeAtomically(this.path, text));
+    const write = this.#writing.then(() => writeFileAtomically(this.path, text, 0o600));
     this.#writing = write.catch(() => {});
     await write;
     this.#nodes = copy;
@@ -123,28 +122,4 @@ export function formatNodeStoreYaml(nodes: readonly NodeInfo[]): string {
 // rules quote what 1.1 would take for a boolean, a number or a sexagesimal.
 function yamlString(value: string): string {
   return new Document(value, { version: "1.1" }).toString({ lineWidth: 0 }).trimEnd();
-}
-
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
-  const file = await open(temporary, "wx", 0o600);
-  try {
-    try {
-      await file.writeFile(text, "utf8");
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temporary, path);
-  } catch (error) {
-    await unlink(temporary).catch(() => {});
-    throw error;
-  }
-  // Make the rename itself durable; some file systems refuse to sync a directory.
-  const directory = await open(dirname(path), "r");
-  try {
-    await directory.sync().catch(() => {});
-  } finally {
-    await directory.close();
-  }
 }

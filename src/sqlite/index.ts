@@ -4,6 +4,7 @@ import { loadWasm, type Wasm } from "./wasm.js";
 
 export { Connection, type PrepareResult } from "./connection.js";
 export { PAGE_SIZE_BYTES } from "./database-file.js";
+export { openDatabaseImage, serializeDatabase } from "./database-image.js";
 export { FilePageStore } from "./file-page-store.js";
 export { PageCache } from "./page-cache.js";
 export type { PageFileBuilder } from "./page-file-builder.js";
