@@ -10,6 +10,7 @@ import { main } from "../../src/cli/dqlite.js";
 import { parseGoUint, parseShellArguments, USAGE } from "../../src/cli/shell/arguments.js";
 import { splitServersFlag } from "../../src/cli/shell/server-store.js";
 import { HELP_TEXT } from "../../src/cli/shell/shell.js";
+import { SqliteNodeStore } from "../../src/client/index.js";
 import type { Request } from "../../src/wire/index.js";
 import { FakeCluster, rowsMessage } from "../client/fake-server.js";
 
@@ -98,15 +99,23 @@ test("command-line errors print Error: and the usage on stderr and exit 1", asyn
   }
 });
 
-test("a file:// store that is not YAML is refused as not supported yet", async () => {
+test("a file:// store with any other name is go-dqlite's SQLite store, its table made if missing", async () => {
   const path = join(directory, "servers.db");
   await writeFile(path, "");
-  const run = await dqlite(["-s", `file://${path}`, "db", ".help"]);
-  assert.equal(run.code, 1);
-  assert.match(
-    run.stderr,
-    /^Error: open servers store: .*servers\.db: SQLite node stores are not supported yet/,
-  );
+  const empty = await dqlite(["-s", `file://${path}`, "db", ".help"]);
+  assert.equal(empty.stderr, "");
+  assert.equal(empty.code, 0);
+  assert.deepEqual(await (await SqliteNodeStore.open(path)).get(), []);
+  await (await SqliteNodeStore.open(path)).set([
+    { id: 1n, address: cluster.addresses[0], role: 0 },
+  ]);
+  const run = await dqlite(["-s", `file://${path}`, "db", ".leader"]);
+  assert.equal(run.stderr, "");
+  assert.equal(run.stdout, `${cluster.addresses[0]}\n`);
+  await writeFile(path, "not a database at all, not even the header of one");
+  const broken = await dqlite(["-s", `file://${path}`, "db", ".help"]);
+  assert.equal(broken.code, 1);
+  assert.match(broken.stderr, /^Error: open servers store: .*file is not a database/);
 });
 
 test("a YAML node store is read for the servers", async () => {

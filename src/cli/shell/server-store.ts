@@ -1,6 +1,6 @@
 // The shell's -s flag: a list of addresses, or one `file://<path>` node store.
 import { stat } from "node:fs/promises";
-import { MemoryNodeStore, type NodeStore, YamlNodeStore } from "../../client/index.js";
+import { MemoryNodeStore, type NodeStore, openNodeStore } from "../../client/index.js";
 import { goPathError } from "./go-errors.js";
 
 const FILE_PREFIX = "file://";
@@ -17,14 +17,10 @@ export async function openServerStore(servers: readonly string[]): Promise<NodeS
   } catch (error) {
     throw new Error(`open servers store: ${goPathError("stat", path, error).message}`);
   }
-  // go-dqlite picks the store by the file name: ".yaml" is YAML, anything else SQLite.
-  if (!path.endsWith(".yaml")) {
-    throw new Error(
-      `open servers store: ${path}: SQLite node stores are not supported yet (use a .yaml store)`,
-    );
-  }
+  // go-dqlite picks the store by the file name: ".yaml" is YAML, anything else SQLite (whose
+  // table is created when missing, as go-dqlite's DefaultNodeStore does).
   try {
-    return await YamlNodeStore.open(path);
+    return await openNodeStore(path);
   } catch (error) {
     throw new Error(`open servers store: ${(error as Error).message}`, { cause: error });
   }
