@@ -7,6 +7,7 @@ import { Connection, type ConnectionOptions, expectResponse } from "./connection
 import { checkTimeoutMs, Deadline, sleep } from "./deadline.js";
 import { type DialFunction, dialTcp } from "./dial.js";
 import { NoLeaderError, TimeoutError } from "./errors.js";
+import { type Logger, silentLogger } from "./logger.js";
 import { MemoryNodeStore, type NodeInfo, type NodeStore } from "./node-store.js";
 
 /** How leader discovery dials, waits and retries (defaults are go-dqlite's). */
@@ -24,6 +25,8 @@ export interface ConnectorOptions extends ConnectionOptions {
   retryLimit?: number;
   /** Nodes probed at once (default 10). */
   concurrentLeaderConns?: number;
+  /** Where the leader search logs, at go-dqlite's levels (default: nowhere). */
+  logger?: Logger;
 }
 
 /** Remembers the last leader address so the next search can try it first. */
@@ -39,6 +42,7 @@ interface ResolvedOptions {
   backoffCapMs: number;
   retryLimit: number;
   concurrentLeaderConns: number;
+  logger: Logger;
   connection: ConnectionOptions;
 }
 
@@ -58,6 +62,7 @@ function resolveOptions(options: ConnectorOptions): ResolvedOptions {
     backoffCapMs: checkTimeoutMs(options.backoffCapMs ?? 1000, "backoffCapMs"),
     retryLimit,
     concurrentLeaderConns: concurrency,
+    logger: options.logger ?? silentLogger,
     connection: { maxMessageSizeBytes: options.maxMessageSizeBytes },
   };
 }
@@ -98,7 +103,7 @@ export class Connector {
     for (let attempt = 0; attempt <= this.#options.retryLimit; attempt++) {
       try {
         if (attempt > 0) await sleep(this.#backoffMs(attempt), deadline);
-        const connection = await this.#attemptAll(deadline);
+        const connection = await this.#attemptAll(deadline, attempt + 1);
         if (connection !== undefined) {
           this.tracker.address = connection.address;
           return connection;
@@ -119,20 +124,32 @@ export class Connector {
     return Math.min(ms, this.#options.backoffCapMs);
   }
 
-  async #attemptAll(deadline: Deadline): Promise<Connection | undefined> {
+  async #attemptAll(deadline: Deadline, attempt: number): Promise<Connection | undefined> {
+    const logger = this.#options.logger;
     const cached = this.tracker.address;
     if (cached !== undefined) {
       const probe = await this.#attemptOne(cached, deadline.signal).catch(() => undefined);
-      if (probe?.connection !== undefined) return probe.connection;
+      if (probe?.connection !== undefined) {
+        logger.debug({ attempt, address: cached }, "connected to the leader on the fast path");
+        return probe.connection;
+      }
       if (this.tracker.address === cached) this.tracker.address = undefined;
     }
     const nodes = await this.store.get();
     // Only voters can lead; stand-bys are likelier than spares to know who does.
     const ordered = [...nodes].sort((a, b) => a.role - b.role);
-    return await this.#probeInParallel(ordered, deadline.signal);
+    const connection = await this.#probeInParallel(ordered, deadline.signal, attempt);
+    if (connection !== undefined) {
+      logger.debug({ attempt, address: connection.address }, "connected to the leader");
+    }
+    return connection;
   }
 
-  #probeInParallel(nodes: NodeInfo[], parent: AbortSignal): Promise<Connection | undefined> {
+  #probeInParallel(
+    nodes: NodeInfo[],
+    parent: AbortSignal,
+    attempt: number,
+  ): Promise<Connection | undefined> {
     // Aborted once a leader is found, so that the probes still running stop early.
     const round = new AbortController();
     const onParentAbort = (): void => round.abort(parent.reason);
@@ -142,7 +159,7 @@ export class Connector {
     const probeNext = async (): Promise<void> => {
       while (next < nodes.length && !round.signal.aborted) {
         const node = nodes[next++];
-        const connection = await this.#probeWithRedirect(node.address, round.signal).catch(
+        const connection = await this.#probeWithRedirect(node.address, round.signal, attempt).catch(
           () => undefined,
         );
         if (connection === undefined) continue;
@@ -171,12 +188,40 @@ export class Connector {
     );
   }
 
-  async #probeWithRedirect(address: string, signal: AbortSignal): Promise<Connection | undefined> {
-    const first = await this.#attemptOne(address, signal);
-    if (first.connection !== undefined || first.leader === "") return first.connection;
+  // Logs like go-dqlite's connector: failures and dead ends at warn, the redirect at debug. A
+  // probe cut short because another found the leader is not worth a line.
+  async #probeWithRedirect(
+    address: string,
+    signal: AbortSignal,
+    attempt: number,
+  ): Promise<Connection | undefined> {
+    const logger = this.#options.logger;
+    const warn = (node: string, message: string): void => {
+      if (!signal.aborted) logger.warn({ attempt, address: node }, message);
+    };
+    const first = await this.#attemptOne(address, signal).catch((error: unknown) => {
+      warn(address, `leader search: ${describe(error)}`);
+      return undefined;
+    });
+    if (first === undefined) return undefined;
+    if (first.connection !== undefined) return first.connection;
+    if (first.leader === "") {
+      warn(address, "leader search: no known leader");
+      return undefined;
+    }
     // One hop only: the reported leader must confirm itself.
-    const second = await this.#attemptOne(first.leader, signal);
-    return second.connection;
+    logger.debug(
+      { attempt, address, leader: first.leader },
+      "leader search: try the reported leader",
+    );
+    const second = await this.#attemptOne(first.leader, signal).catch((error: unknown) => {
+      warn(first.leader, `leader search: ${describe(error)}`);
+      return undefined;
+    });
+    if (second !== undefined && second.connection === undefined) {
+      warn(first.leader, "leader search: the reported leader is not the leader");
+    }
+    return second?.connection;
   }
 
   /**
@@ -213,6 +258,10 @@ export class Connector {
       attempt.dispose();
     }
   }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Builds a store from a list of addresses, or returns the store given. */

@@ -5,12 +5,14 @@ import { ErrorCode } from "../wire/index.js";
 import { Connector, type ConnectorOptions, toNodeStore } from "./connector.js";
 import { type CallOptions, checkTimeoutMs, Deadline, sleep } from "./deadline.js";
 import { ConnectionError, LeadershipLostError, NotLeaderError, SqliteError } from "./errors.js";
+import { checkLogLevel, type LogLevel, silentLogger } from "./logger.js";
 import type { NodeStore } from "./node-store.js";
 import { SessionPool } from "./pool.js";
 import { Queryable } from "./queryable.js";
 import { isLeaderChange, MAX_STATEMENT_ATTEMPTS, mayRetry, type Safety } from "./retry-policy.js";
 import { Session } from "./session.js";
 import type { ScannedSql } from "./sql-scanner.js";
+import { type SqlTracer, sqlTracer } from "./sql-tracer.js";
 import type { Executor, Reserved } from "./statement-runner.js";
 import { runTransaction, type Transaction, type TransactionMode } from "./transaction.js";
 
@@ -34,6 +36,13 @@ export interface ConnectOptions extends ConnectorOptions {
   busyTimeoutMs?: number;
   /** Aborts `connect` itself. */
   signal?: AbortSignal;
+  /**
+   * Limit for opening one leader connection (search and Open), within the operation's own
+   * limit (go-dqlite's WithConnectionTimeout; default: only the operation's limit).
+   */
+  connectionTimeoutMs?: number;
+  /** Logs every SQL request and its duration at this level of `logger` (go-dqlite's WithTracing). */
+  tracing?: LogLevel;
 }
 
 /** Options of `transaction`. */
@@ -68,15 +77,29 @@ export async function connect(options: ConnectOptions): Promise<Database> {
   }
   const connector = new Connector(toNodeStore(options.cluster), options);
   const bigints = integers === "bigint";
+  const trace: SqlTracer | undefined =
+    options.tracing === undefined
+      ? undefined
+      : sqlTracer(options.logger ?? silentLogger, checkLogLevel(options.tracing, "tracing"));
+  const connectionTimeoutMs =
+    options.connectionTimeoutMs === undefined
+      ? undefined
+      : checkTimeoutMs(options.connectionTimeoutMs, "connectionTimeoutMs");
   const pool = new SessionPool(
     options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
-    async (deadline) => {
-      const connection = await connector.connect(deadline);
+    async (operation) => {
+      const deadline =
+        connectionTimeoutMs === undefined ? operation : operation.child(connectionTimeoutMs);
       try {
-        return await Session.open(connection, options.database, bigints, deadline);
-      } catch (error) {
-        connection.close();
-        throw error;
+        const connection = await connector.connect(deadline);
+        try {
+          return await Session.open(connection, options.database, bigints, deadline, trace);
+        } catch (error) {
+          connection.close();
+          throw error;
+        }
+      } finally {
+        if (deadline !== operation) deadline.dispose();
       }
     },
   );

@@ -19,6 +19,7 @@ export {
   TimeoutError,
   TransactionLostError,
 } from "./errors.js";
+export type { LogFn, Logger, LogLevel } from "./logger.js";
 export {
   MemoryNodeStore,
   type NodeInfo,

@@ -6,6 +6,7 @@ import { ValueType } from "../wire/index.js";
 import { type Connection, expectResponse } from "./connection.js";
 import type { Deadline } from "./deadline.js";
 import { RowStream } from "./row-stream.js";
+import type { SqlTracer, TracedRequest } from "./sql-tracer.js";
 
 /** Prepared statements kept per connection; the least recently used is finalized beyond this. */
 const MAX_CACHED_STATEMENTS = 128;
@@ -24,11 +25,18 @@ export class Session {
   // Insertion order is recency order: a hit is moved to the end.
   readonly #statements = new Map<string, CachedStatement>();
   readonly #streams = new Set<RowStream>();
+  readonly #trace: SqlTracer | undefined;
 
-  private constructor(connection: Connection, dbId: number, bigints: boolean) {
+  private constructor(
+    connection: Connection,
+    dbId: number,
+    bigints: boolean,
+    trace: SqlTracer | undefined,
+  ) {
     this.connection = connection;
     this.#dbId = dbId;
     this.bigints = bigints;
+    this.#trace = trace;
   }
 
   /** Opens database `name` on a leader connection (go-dqlite sends flags 0 and vfs "volatile"). */
@@ -37,13 +45,14 @@ export class Session {
     name: string,
     bigints: boolean,
     deadline: Deadline,
+    trace?: SqlTracer,
   ): Promise<Session> {
     const response = await connection.call(
       { type: "open", name, flags: 0, vfs: "volatile" },
       deadline,
     );
     const db = expectResponse(connection, response, "db");
-    return new Session(connection, db.dbId, bigints);
+    return new Session(connection, db.dbId, bigints, trace);
   }
 
   get broken(): boolean {
@@ -64,7 +73,9 @@ export class Session {
       sql,
       params,
     } as const;
-    return expectResponse(this.connection, await this.connection.call(request, deadline), "result");
+    return await this.#traced("exec", sql, async () =>
+      expectResponse(this.connection, await this.connection.call(request, deadline), "result"),
+    );
   }
 
   /** QuerySQL: runs the first statement of `sql` and returns its rows as they come. */
@@ -77,7 +88,9 @@ export class Session {
       params,
     } as const;
     await this.connection.lock(deadline);
-    return await this.#startRows(() => this.connection.send(request), deadline);
+    return await this.#traced("query", sql, () =>
+      this.#startRows(() => this.connection.send(request), deadline),
+    );
   }
 
   /** Exec of `sql` prepared on this connection (prepared on first use). */
@@ -93,7 +106,9 @@ export class Session {
         stmtId: statement.stmtId,
         params: padded,
       });
-      return expectResponse(this.connection, await this.connection.receive(deadline), "result");
+      return await this.#traced("exec", sql, async () =>
+        expectResponse(this.connection, await this.connection.receive(deadline), "result"),
+      );
     } finally {
       this.connection.unlock();
     }
@@ -117,7 +132,9 @@ export class Session {
       stmtId: statement.stmtId,
       params: padded,
     } as const;
-    return await this.#startRows(() => this.connection.send(request), deadline);
+    return await this.#traced("query", sql, () =>
+      this.#startRows(() => this.connection.send(request), deadline),
+    );
   }
 
   /** Finalizes the cached statement for `sql`, if this connection has one. */
@@ -139,6 +156,21 @@ export class Session {
 
   close(): void {
     this.connection.close();
+  }
+
+  // Runs one request, reporting it to the tracer (when tracing) once answered or failed.
+  async #traced<T>(request: TracedRequest, sql: string, work: () => Promise<T>): Promise<T> {
+    const trace = this.#trace;
+    if (trace === undefined) return await work();
+    const startedAtMs = performance.now();
+    try {
+      const result = await work();
+      trace(request, sql, startedAtMs, undefined);
+      return result;
+    } catch (error) {
+      trace(request, sql, startedAtMs, error);
+      throw error;
+    }
   }
 
   // Sends the request (lock held) and waits for the first Rows message. On success the stream
@@ -177,8 +209,10 @@ export class Session {
       this.connection.send({ type: "finalize", dbId: this.#dbId, stmtId: oldest.stmtId });
       expectResponse(this.connection, await this.connection.receive(deadline), "empty");
     }
-    this.connection.send({ type: "prepare", schema: 0, dbId: this.#dbId, sql });
-    const stmt = expectResponse(this.connection, await this.connection.receive(deadline), "stmt");
+    const stmt = await this.#traced("prepared", sql, async () => {
+      this.connection.send({ type: "prepare", schema: 0, dbId: this.#dbId, sql });
+      return expectResponse(this.connection, await this.connection.receive(deadline), "stmt");
+    });
     const statement = { stmtId: stmt.stmtId, paramCount: stmt.paramCount };
     this.#statements.set(sql, statement);
     return statement;
