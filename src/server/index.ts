@@ -1,4 +1,6 @@
-// Public API of the server folder: the Node and the offline recovery of a data directory.
+// Public API of the server folder: the Node, the offline recovery of a data directory, and the
+// threading-mode calls (no-ops here).
+export { isBefore, type LastEntryInfo, readLastEntryInfo } from "./last-entry-info.js";
 export type { LogFn, Logger } from "./logger.js";
 export { silentLogger } from "./logger.js";
 export { BOOTSTRAP_ID, generateId, Node, type NodeOptions } from "./node.js";
@@ -7,3 +9,4 @@ export {
   reconfigureMembership,
   reconfigureMembershipExt,
 } from "./reconfigure.js";
+export { configMultiThread, configSingleThread } from "./threading.js";

@@ -16,6 +16,7 @@ import { Gateway, type GatewayServices, type NodeMetadata } from "./gateway.js";
 import { Listener } from "./listener.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { RaftReplication } from "./raft-replication.js";
+import { reconfigureMembership } from "./reconfigure.js";
 import { ReplicationError } from "./replication.js";
 import { tlsDialer } from "./tls-dial.js";
 import { WriterLock } from "./writer-lock.js";
@@ -72,6 +73,8 @@ export class Node {
   readonly #gateways = new Set<Gateway>();
   readonly #locks = new Map<string, WriterLock>();
   readonly #listener: Listener;
+  /** Sockets handed over by `handleConnection` (the listener tracks its own). */
+  readonly #external = new Set<Socket>();
   #address: string;
   #fsm: Fsm | null = null;
   #raft: RaftNode | null = null;
@@ -109,6 +112,37 @@ export class Node {
    */
   get address(): string {
     return this.#address;
+  }
+
+  /** The address the listener is bound to ("" before `start`; go-dqlite's BindAddress). */
+  get bindAddress(): string {
+    return this.#listener.address;
+  }
+
+  /**
+   * Serves a connection accepted outside the node, e.g. by the application's HTTP server after
+   * an `Upgrade: dqlite` (go-dqlite's external connections). From here on the socket carries
+   * dqlite's bytes, handshake first: clients and raft peers alike. Closed with the node.
+   */
+  handleConnection(socket: Socket): void {
+    if (this.#state !== "started") {
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(true);
+    this.#external.add(socket);
+    socket.once("close", () => this.#external.delete(socket));
+    this.#onSocket(socket);
+  }
+
+  /**
+   * Forces `cluster` (every member a voter) as the configuration of this node's data directory;
+   * call it before `start`. Deprecated as in go-dqlite: use `reconfigureMembershipExt`, which
+   * keeps roles and needs no Node.
+   */
+  async recover(cluster: readonly { id: bigint; address: string }[]): Promise<void> {
+    if (this.#state !== "new") throw new Error("recover must be called before the node starts");
+    await reconfigureMembership(this.#options.dataDir, [...cluster]);
   }
 
   /** Binds the listener, loads or bootstraps raft, and starts serving. */
@@ -183,6 +217,7 @@ export class Node {
     const wasStarted = this.#state === "started";
     this.#state = "closed";
     await this.#listener.close();
+    for (const socket of this.#external) socket.destroy();
     for (const gateway of [...this.#gateways]) gateway.close();
     if (wasStarted) {
       await this.#raft?.close();
