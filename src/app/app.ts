@@ -1,6 +1,8 @@
 // The App: go-dqlite's high-level embedding helper. It keeps this node's identity and the member
 // list in its directory, starts the Node, joins or founds the cluster, keeps roles balanced in
 // the background, and hands its role and leadership over before it stops.
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { pino } from "pino";
 import {
   Client,
@@ -16,12 +18,16 @@ import { type Logger, Node } from "../server/index.js";
 import { AppContext, describeError, pause } from "./app-context.js";
 import { type LoopOptions, runBackgroundLoop } from "./background-loop.js";
 import { AppError } from "./errors.js";
+import { asSocket, defaultUnixSocket, switchProtocols } from "./external-connections.js";
 import { openAppDirectory } from "./files.js";
 import { HANDOVER_TIMEOUT_MS, handover } from "./handover.js";
 import { type AppOptions, defaultAddress, resolveOptions } from "./options.js";
 import { tlsDial } from "./tls.js";
 
-/** Options of `App.open`: those of `connect`, less what the App provides. */
+/**
+ * Options of `App.open`: those of `connect`, less what the App provides (its logger and tracing
+ * level are the defaults).
+ */
 export type AppOpenOptions = Omit<ConnectOptions, "cluster" | "database" | "dial">;
 
 /** Options of `App.handover`. */
@@ -53,6 +59,8 @@ export class App {
   readonly dial: DialFunction;
   readonly #node: Node;
   readonly #context: AppContext;
+  readonly #external: boolean;
+  readonly #tracing: AppOptions["tracing"];
   readonly #stop = new AbortController();
   readonly #loop: Promise<void>;
   readonly #ready: Promise<void>;
@@ -60,7 +68,14 @@ export class App {
   #markClosed: (error: Error) => void = () => {};
   #closing: Promise<void> | null = null;
 
-  private constructor(node: Node, context: AppContext, loop: Omit<LoopOptions, "onReady">) {
+  private constructor(
+    node: Node,
+    context: AppContext,
+    loop: Omit<LoopOptions, "onReady">,
+    settings: { external: boolean; tracing: AppOptions["tracing"] },
+  ) {
+    this.#external = settings.external;
+    this.#tracing = settings.tracing;
     this.id = context.id;
     this.address = context.address;
     this.dir = context.dir;
@@ -94,12 +109,16 @@ export class App {
       defaultAddress,
     });
     const { identity } = directory;
-    const dial: DialFunction = resolved.tls ? tlsDial(resolved.tls.client) : dialTcp;
+    const external = resolved.externalConnections;
+    const dial: DialFunction =
+      external?.dial ?? (resolved.tls ? tlsDial(resolved.tls.client) : dialTcp);
     const node = new Node({
       id: identity.id,
       address: identity.address,
+      // With external connections the public address is the application's server.
+      bindAddress: external ? (resolved.unixSocket ?? defaultUnixSocket(identity.id)) : undefined,
       dataDir: dir,
-      dial: resolved.tls ? tlsDial(resolved.tls.client) : undefined,
+      dial: external?.dial ?? (resolved.tls ? tlsDial(resolved.tls.client) : undefined),
       tls: resolved.tls,
       networkLatencyMs: resolved.networkLatencyMs,
       failureDomain: resolved.failureDomain,
@@ -107,6 +126,8 @@ export class App {
       snapshotTrailing: resolved.snapshotTrailing,
       autoRecovery: resolved.autoRecovery,
       busyTimeoutMs: resolved.busyTimeoutMs,
+      diskMode: resolved.diskMode,
+      diskCacheSizeBytes: resolved.diskCacheSizeBytes,
       logger,
     });
     try {
@@ -132,11 +153,16 @@ export class App {
       { id: String(identity.id), address: identity.address, joining: directory.joining },
       "app started",
     );
-    return new App(node, context, {
-      joining: directory.joining,
-      rolesAdjustmentFrequencyMs: resolved.rolesAdjustmentFrequencyMs,
-      onRolesAdjustment: resolved.onRolesAdjustment,
-    });
+    return new App(
+      node,
+      context,
+      {
+        joining: directory.joining,
+        rolesAdjustmentFrequencyMs: resolved.rolesAdjustmentFrequencyMs,
+        onRolesAdjustment: resolved.onRolesAdjustment,
+      },
+      { external: external !== undefined, tracing: resolved.tracing },
+    );
   }
 
   /**
@@ -164,9 +190,47 @@ export class App {
     return Client.findLeader(this.#context.store, { dial: this.dial, ...options });
   }
 
-  /** An admin client connected to this node (no leader check). */
+  /**
+   * An admin client connected to this node (no leader check); with external connections, over
+   * the node's own unix socket, as go-dqlite does.
+   */
   client(options: ClientOptions = {}): Promise<Client> {
+    if (this.#external) {
+      return Client.connect(this.#node.bindAddress, { dial: dialTcp, ...options });
+    }
     return Client.connect(this.address, { dial: this.dial, ...options });
+  }
+
+  /** The address the node listens on: `address`, or its unix socket with external connections. */
+  get bindAddress(): string {
+    return this.#node.bindAddress;
+  }
+
+  /**
+   * Serves a connection your server accepted for dqlite with `Upgrade: dqlite` (e.g. from an
+   * HTTP server's "upgrade" event): answers go-dqlite's `101 Switching Protocols`, then the
+   * node speaks dqlite on it. Needs the `externalConnections` option.
+   */
+  handleUpgrade(socket: Duplex, head?: Uint8Array): void {
+    const accepted = this.#accepted(socket);
+    switchProtocols(accepted, head);
+    this.#node.handleConnection(accepted);
+  }
+
+  /**
+   * Serves a connection that already carries dqlite's bytes (no HTTP on it), accepted by your
+   * own transport. Needs the `externalConnections` option.
+   */
+  handleConnection(socket: Duplex): void {
+    this.#node.handleConnection(this.#accepted(socket));
+  }
+
+  #accepted(stream: Duplex): Socket {
+    if (!this.#external) {
+      stream.destroy();
+      throw new AppError("connections can be handed to an App only with externalConnections");
+    }
+    return asSocket(stream);
   }
 
   /**
@@ -178,6 +242,8 @@ export class App {
     for (let attempt = 0; attempt < OPEN_ATTEMPTS; attempt++) {
       try {
         return await connect({
+          logger: this.#context.logger,
+          tracing: this.#tracing,
           ...options,
           cluster: this.#context.store,
           database: name,

@@ -1,7 +1,8 @@
 // The App's options (go-dqlite's app.With... options in TypeScript form), their defaults and checks.
+import type { Socket } from "node:net";
 import { networkInterfaces } from "node:os";
 import type { ConnectionOptions, TlsOptions } from "node:tls";
-import type { NodeInfo } from "../client/index.js";
+import type { LogLevel, NodeInfo } from "../client/index.js";
 import type { Logger } from "../server/index.js";
 import { AppError } from "./errors.js";
 
@@ -11,6 +12,18 @@ export interface AppTlsOptions {
   server: TlsOptions;
   /** The dialling side (peers, leader search, admin clients): certificate, trusted CAs, name. */
   client: ConnectionOptions;
+}
+
+/**
+ * go-dqlite's WithExternalConn: the App's traffic goes through the application's own server.
+ * Give it the connections that server accepts (`App.handleUpgrade`, `App.handleConnection`).
+ */
+export interface ExternalConnections {
+  /**
+   * Opens a connection to another node (raft peers, leader search, admin clients), ready for
+   * dqlite's bytes: e.g. `httpUpgradeDial()` for servers that answer `Upgrade: dqlite`.
+   */
+  dial: (address: string, signal: AbortSignal) => Promise<Socket>;
 }
 
 /** How an App runs. Every field is optional. */
@@ -24,6 +37,13 @@ export interface AppOptions {
   cluster?: readonly string[];
   /** TLS for all traffic (see `simpleTlsConfig`). */
   tls?: AppTlsOptions;
+  /** Connections through the application's own server instead of a listener on `address`. */
+  externalConnections?: ExternalConnections;
+  /**
+   * With `externalConnections`: the abstract unix socket (`@name`) the node listens on for
+   * local clients (go-dqlite's WithUnixSocket; default: a random `@dqlite-<id>-…` name).
+   */
+  unixSocket?: string;
   /** Wanted number of voters: odd and at least 3 (default 3). Same on every node. */
   voters?: number;
   /** Wanted number of stand-bys (default 3). Same on every node. */
@@ -44,6 +64,12 @@ export interface AppOptions {
   autoRecovery?: boolean;
   /** How long a writer waits for its database's lock on the node (default 5000). */
   busyTimeoutMs?: number;
+  /** Databases in files under the directory, larger than memory (go-dqlite's WithDiskMode). */
+  diskMode?: boolean;
+  /** Disk mode's page cache (default 64 MiB). */
+  diskCacheSizeBytes?: number;
+  /** Logs every SQL request of `open`'s handles at this level (go-dqlite's WithTracing). */
+  tracing?: LogLevel;
   /** Nodes probed at once when searching for the leader (default 10). */
   concurrentLeaderConns?: number;
   /** Structured logs, pino's shape (default: pino on stderr, errors only). */
@@ -57,6 +83,8 @@ export interface ResolvedAppOptions {
   address: string | undefined;
   cluster: readonly string[];
   tls: AppTlsOptions | undefined;
+  externalConnections: ExternalConnections | undefined;
+  unixSocket: string | undefined;
   voters: number;
   standbys: number;
   rolesAdjustmentFrequencyMs: number;
@@ -67,9 +95,14 @@ export interface ResolvedAppOptions {
   snapshotTrailing: number | undefined;
   autoRecovery: boolean;
   busyTimeoutMs: number | undefined;
+  diskMode: boolean;
+  diskCacheSizeBytes: number | undefined;
+  tracing: LogLevel | undefined;
   concurrentLeaderConns: number;
   random: () => number;
 }
+
+const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 
 const MAX_U64 = 0xffff_ffff_ffff_ffffn;
 
@@ -107,10 +140,37 @@ export function resolveOptions(options: AppOptions): ResolvedAppOptions {
       throw new RangeError(`address ${options.address} needs a fixed port (peers dial it)`);
     }
   }
+  const external = options.externalConnections;
+  if (external !== undefined && typeof external?.dial !== "function") {
+    throw new TypeError("externalConnections needs a dial function");
+  }
+  if (external !== undefined && options.tls !== undefined) {
+    throw new AppError(
+      "tls and externalConnections cannot be combined: your server terminates TLS, your dial function opens it",
+    );
+  }
+  if (options.unixSocket !== undefined) {
+    if (external === undefined) {
+      throw new AppError("unixSocket applies only with externalConnections");
+    }
+    if (!/^@[^\0]+$/.test(options.unixSocket)) {
+      throw new RangeError(
+        `unixSocket must be an abstract socket name "@name", got ${options.unixSocket}`,
+      );
+    }
+  }
+  if (options.tracing !== undefined && !LOG_LEVELS.includes(options.tracing)) {
+    throw new RangeError(`tracing must be one of ${LOG_LEVELS.join(", ")}, got ${options.tracing}`);
+  }
+  if (options.diskCacheSizeBytes !== undefined) {
+    checkInteger("diskCacheSizeBytes", options.diskCacheSizeBytes, 1);
+  }
   return {
     address: options.address,
     cluster,
     tls: options.tls,
+    externalConnections: external,
+    unixSocket: options.unixSocket,
     voters,
     standbys,
     rolesAdjustmentFrequencyMs: frequencyMs,
@@ -121,6 +181,9 @@ export function resolveOptions(options: AppOptions): ResolvedAppOptions {
     snapshotTrailing: options.snapshotTrailing,
     autoRecovery: options.autoRecovery ?? true,
     busyTimeoutMs: options.busyTimeoutMs,
+    diskMode: options.diskMode ?? false,
+    diskCacheSizeBytes: options.diskCacheSizeBytes,
+    tracing: options.tracing,
     concurrentLeaderConns,
     random: options.random ?? Math.random,
   };

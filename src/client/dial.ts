@@ -33,10 +33,10 @@ export function parseAddress(address: string): Endpoint {
 }
 
 /** The default dial function: TCP with Nagle off, or an abstract unix socket. */
-export const dialTcp: DialFunction = (address, signal) => {
+export const dialTcp = (address: string, signal: AbortSignal): Promise<Socket> => {
   const endpoint = parseAddress(address);
   if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<Duplex>((resolve, reject) => {
+  return new Promise<Socket>((resolve, reject) => {
     const socket: Socket = connect(endpoint);
     const cleanUp = (): void => {
       signal.removeEventListener("abort", onAbort);

@@ -19,6 +19,7 @@ export {
   TimeoutError,
   TransactionLostError,
 } from "./errors.js";
+export { type HttpUpgradeDialOptions, httpUpgradeDial } from "./http-upgrade-dial.js";
 export type { LogFn, Logger, LogLevel } from "./logger.js";
 export {
   MemoryNodeStore,

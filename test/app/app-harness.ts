@@ -85,8 +85,11 @@ export class AppCluster {
    * Starts node `index`: the first start of node 0 founds the cluster, other first starts join
    * through node 0's address only; a restart passes no address and no cluster at all.
    */
-  async start(index: number, options: AppOptions & { restart?: boolean } = {}): Promise<App> {
-    const { restart, ...rest } = options;
+  async start(
+    index: number,
+    options: AppOptions & { restart?: boolean; onCreated?: (app: App) => void } = {},
+  ): Promise<App> {
+    const { restart, onCreated, ...rest } = options;
     const app = await App.create(this.dir(index), {
       // Elections after 450 ms: fast, yet a loaded machine rarely stalls the one event loop
       // these nodes share for that long.
@@ -101,6 +104,8 @@ export class AppCluster {
       ...rest,
     });
     this.apps[index] = app;
+    // E.g. a server handing connections to the App: it needs them before it can be ready.
+    onCreated?.(app);
     await app.ready({ signal: AbortSignal.timeout(30_000) });
     return app;
   }
