@@ -15,7 +15,9 @@ export {
   chunksSizeBytes,
   concatChunks,
   decodeSnapshot,
+  encodeDatabaseHeader,
   encodeSnapshot,
+  encodeSnapshotHeader,
   type SnapshotDatabase,
 } from "./snapshot-codec.js";
 export {

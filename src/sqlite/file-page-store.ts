@@ -153,10 +153,9 @@ export class FilePageStore implements VersionedPages {
     return minimum;
   }
 
+  /** A copy here: the cache reuses the buffers of what it evicts. */
   page(pageNumber: number, version = this.#version): Uint8Array | undefined {
-    const data = this.peek(pageNumber, version);
-    if (data !== undefined) this.#exposed.add(data);
-    return data;
+    return this.peek(pageNumber, version)?.slice();
   }
 
   peek(pageNumber: number, version = this.#version): Uint8Array | undefined {
@@ -173,20 +172,23 @@ export class FilePageStore implements VersionedPages {
     return this.#current(pageNumber);
   }
 
-  /** The file's image of a page, through the cache. */
+  /** The file's image of a page, through the cache (valid until the cache is used again). */
   #current(pageNumber: number): Uint8Array | undefined {
     if (pageNumber < 1 || pageNumber > this.#filePages) return undefined;
+    const cache = this.#cache;
     const key = PageCache.key(this.#storeId, pageNumber);
-    const cached = this.#cache.get(key);
+    const cached = cache.get(key);
     if (cached !== undefined) return cached;
-    const data = this.#readFile(pageNumber);
-    this.#cache.set(key, data);
+    const data = this.#readFile(pageNumber, cache.buffer(this.#pageSizeBytes));
+    cache.set(key, data, true);
     return data;
   }
 
-  #readFile(pageNumber: number): Uint8Array {
+  #readFile(
+    pageNumber: number,
+    data: Uint8Array = new Uint8Array(this.#pageSizeBytes),
+  ): Uint8Array {
     const size = this.#pageSizeBytes;
-    const data = new Uint8Array(size);
     const position = (pageNumber - 1) * size;
     let filled = 0;
     // A short read can only be the end of the file, which #filePages rules out: bounded.
@@ -198,20 +200,18 @@ export class FilePageStore implements VersionedPages {
     return data;
   }
 
+  /** Copies of every page: the whole database in memory (tests, dumps, small databases). */
   latestPages(): Uint8Array[] {
-    const pages = this.peekLatestPages();
-    for (const page of pages) this.#exposed.add(page);
+    const pages = new Array<Uint8Array>(this.#pageCount);
+    for (let i = 0; i < this.#pageCount; i++) {
+      const data = this.#cache.get(PageCache.key(this.#storeId, i + 1));
+      pages[i] = data === undefined ? this.#readFile(i + 1) : data.slice();
+    }
     return pages;
   }
 
   peekLatestPages(): Uint8Array[] {
-    const pages = new Array<Uint8Array>(this.#pageCount);
-    for (let i = 0; i < this.#pageCount; i++) {
-      const data = this.#current(i + 1);
-      if (data === undefined) invariant(`page ${i + 1} missing below size ${this.#pageCount}`);
-      pages[i] = data;
-    }
-    return pages;
+    return this.latestPages();
   }
 
   async readPages(pin: Pin, firstPage: number, count: number): Promise<Uint8Array> {
@@ -337,8 +337,9 @@ export class FilePageStore implements VersionedPages {
     } else if (history.current === version) {
       return; // written twice in this commit: the earlier image was never visible
     }
-    const data = this.#current(pageNumber);
-    if (data === undefined) invariant(`page ${pageNumber} unreadable`);
+    // The cached image leaves the cache with its buffer (a new image replaces it right after).
+    const data =
+      this.#cache.take(PageCache.key(this.#storeId, pageNumber)) ?? this.#readFile(pageNumber);
     history.older = { version: history.current, data, older: history.older };
     history.current = version;
   }

@@ -142,3 +142,23 @@ test("a retired store serves its pinned readers, then closes its file", () => {
   assert.throws(() => store.peek(2), /closed/);
   assert.throws(() => store.commit(SIZE, 2, [1], [page(1)]), /replaced store/);
 });
+
+test("pages read again after eviction are right, though the cache reuses evicted buffers", () => {
+  const { store, cache } = newStore(3);
+  store.commit(SIZE, 50, numbers(1, 50), numbers(1, 50).map(page));
+  for (let round = 0; round < 4; round++) {
+    for (let n = 1; n <= 50; n += 1 + round) {
+      const image = store.peek(n)!;
+      assert.ok(image.every((b) => b === n), `page ${n} in round ${round}`);
+    }
+  }
+  assert.ok(cache.pageCount <= 3);
+  const pin = store.pin();
+  // Overwritten while pinned: the old image moves from the cache into the page's history.
+  store.peek(7);
+  store.commit(SIZE, 50, [7], [page(70)]);
+  for (let n = 1; n <= 50; n++) store.peek(n);
+  assert.ok(store.peek(7, pin.version)!.every((b) => b === 7));
+  assert.ok(store.page(7)!.every((b) => b === 70));
+  store.unpin(pin);
+});
