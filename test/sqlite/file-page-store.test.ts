@@ -149,7 +149,10 @@ test("pages read again after eviction are right, though the cache reuses evicted
   for (let round = 0; round < 4; round++) {
     for (let n = 1; n <= 50; n += 1 + round) {
       const image = store.peek(n)!;
-      assert.ok(image.every((b) => b === n), `page ${n} in round ${round}`);
+      assert.ok(
+        image.every((b) => b === n),
+        `page ${n} in round ${round}`,
+      );
     }
   }
   assert.ok(cache.pageCount <= 3);
