@@ -17,6 +17,7 @@ import { decodeCommand, encodeFrames, framesFilename } from "./command-codec.js"
 import { DecodeError } from "./serialization.js";
 import {
   chunksSizeBytes,
+  concatChunks,
   decodeSnapshot,
   encodeDatabaseHeader,
   encodeSnapshot,
@@ -246,62 +247,44 @@ export class Fsm {
   }
 
   /**
-   * As `restore`, for a snapshot read chunk by chunk (a file, a stream from the leader) and
-   * never held whole: disk mode writes each database's pages to a new file as they arrive;
-   * memory mode copies them into memory. Nothing changes unless the whole snapshot is valid.
+   * As `restore`, for a snapshot read chunk by chunk (a snapshot file, a stream from the
+   * leader). Disk mode never holds it whole: each database's pages go to a new file as they
+   * arrive, and the files replace the databases only once the whole snapshot checked out.
+   * Memory mode joins the chunks and restores the bytes (the pages end up in memory anyway).
    */
-  async restoreFrom(data: Uint8Array | AsyncIterable<Uint8Array>, index = 0): Promise<void> {
+  async restoreFrom(
+    data: Uint8Array | SnapshotSource | AsyncIterable<Uint8Array>,
+    index = 0,
+  ): Promise<void> {
     if (data instanceof Uint8Array) {
       this.restore(data, index);
       return;
     }
-    const diskMode = this.vfs.diskMode;
-    const memoryPages = new Map<string, Uint8Array[]>();
+    const sizeBytes = "sizeBytes" in data ? data.sizeBytes : null;
+    const chunks = "chunks" in data ? data.chunks() : data;
+    if (!this.vfs.diskMode) {
+      this.restore(await joinChunks(chunks, sizeBytes), index);
+      return;
+    }
     const builders = new Map<string, PageFileBuilder>();
-    const restored = await readSnapshotStream(data, {
+    const restored = await readSnapshotStream(chunks, {
       openSink: (name, pageSizeBytes) => {
         checkPageSize(name, pageSizeBytes);
-        if (diskMode) {
-          const builder = this.vfs.stageRestore(name, pageSizeBytes);
-          builders.set(name, builder);
-          return {
-            write: (first, pages) => builder.write(first, pages),
-            abandon: () => builder.abandon(),
-          };
-        }
-        const pages: Uint8Array[] = [];
-        memoryPages.set(name, pages);
+        const builder = this.vfs.stageRestore(name, pageSizeBytes);
+        builders.set(name, builder);
         return {
-          write(first, run) {
-            for (let at = 0; at < run.length; at += pageSizeBytes) {
-              pages[first - 1 + at / pageSizeBytes] = run.slice(at, at + pageSizeBytes);
-            }
-          },
-          abandon() {
-            pages.length = 0;
-          },
+          write: (first, pages) => builder.write(first, pages),
+          abandon: () => builder.abandon(),
         };
       },
     });
-    if (diskMode) {
-      this.#install(
-        restored.map(({ name, pageCount }) => ({
-          name,
-          pageCount,
-          builder: pageCount === 0 ? null : builders.get(name)!,
-        })),
-      );
-    } else {
-      const byName = new Set(restored.map((database) => database.name));
-      for (const database of this.vfs.databases()) {
-        if (!byName.has(database.name)) database.replace(database.store.pageSizeBytes, []);
-      }
-      for (const { name, pageSizeBytes, pageCount } of restored) {
-        const pages = memoryPages.get(name) ?? [];
-        pages.length = pageCount;
-        this.vfs.database(name).replace(pageSizeBytes, pages);
-      }
-    }
+    this.#install(
+      restored.map(({ name, pageCount }) => ({
+        name,
+        pageCount,
+        builder: pageCount === 0 ? null : builders.get(name)!,
+      })),
+    );
     this.#lastAppliedIndex = index;
   }
 
@@ -359,6 +342,28 @@ function memorySnapshot(chunks: readonly Uint8Array[]): SnapshotSource {
     },
     release() {},
   };
+}
+
+/** The chunks in one buffer (of `sizeBytes` when the source says). */
+async function joinChunks(
+  chunks: AsyncIterable<Uint8Array>,
+  sizeBytes: number | null,
+): Promise<Uint8Array> {
+  if (sizeBytes === null) {
+    const all: Uint8Array[] = [];
+    for await (const chunk of chunks) all.push(chunk);
+    return concatChunks(all);
+  }
+  const out = new Uint8Array(sizeBytes);
+  let filled = 0;
+  for await (const chunk of chunks) {
+    if (filled + chunk.length > sizeBytes) {
+      throw new DecodeError(`snapshot: more than the ${sizeBytes} bytes announced`);
+    }
+    out.set(chunk, filled);
+    filled += chunk.length;
+  }
+  return out.subarray(0, filled);
 }
 
 function checkPageSize(name: string, pageSizeBytes: number): void {

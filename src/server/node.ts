@@ -178,7 +178,7 @@ export class Node {
           fsm.apply(index, data);
         },
         snapshot: () => fsm.openSnapshot(),
-        restore: (data) => fsm.restoreFrom(data instanceof Uint8Array ? data : data.chunks()),
+        restore: (data) => fsm.restoreFrom(data),
       },
       bootstrap: isBootstrapId(this.id)
         ? [{ id: this.id, address: this.#address, role: RaftRole.Voter }]
