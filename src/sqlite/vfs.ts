@@ -3,7 +3,7 @@
 // behind the sqlite3_file pointer. Every method is wrapped so that an exception becomes an
 // I/O error code instead of unwinding through SQLite (ENGINE.md pitfall 7).
 import { createHash } from "node:crypto";
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Connection } from "./connection.js";
 import { DatabaseFile } from "./database-file.js";
@@ -500,6 +500,7 @@ export class Vfs {
       this.#disk = null;
     } else {
       const { directory } = options.disk;
+      refuseRaftDirectory(directory);
       rmSync(directory, { recursive: true, force: true });
       mkdirSync(directory, { recursive: true });
       const cache = new PageCache(options.disk.cacheSizeBytes ?? DEFAULT_CACHE_SIZE_BYTES);
@@ -639,4 +640,17 @@ export function databaseFileName(name: string): string {
   if (/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(name)) return name;
   // "~" never starts a plain name: no digest can collide with one.
   return `~${createHash("sha256").update(name).digest("hex").slice(0, 40)}`;
+}
+
+/** The disk-mode directory is wiped at start: make sure it is not a raft data directory. */
+function refuseRaftDirectory(directory: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(directory);
+  } catch {
+    return; // missing: nothing to wipe
+  }
+  if (names.some((name) => /^(metadata[12]|open-\d+|\d{16}-\d{16}|snapshot-)/.test(name))) {
+    throw new Error(`${directory} holds raft files: disk mode needs a directory of its own`);
+  }
 }

@@ -1,7 +1,7 @@
-// A few kills of a disk-mode writer at random points (the long run is disk-mode-crash.slow.ts).
+// Two kills of a disk-mode writer at random points (the long run is disk-mode-crash.slow.ts).
 import { test } from "node:test";
 import { crashLoop } from "./crash-loop.js";
 
 test("a disk-mode node killed at random points restarts with every acknowledged write and nothing torn", async () => {
-  await crashLoop({ iterations: 3, seed: Number(process.env.CRASH_SEED ?? 7) });
+  await crashLoop({ iterations: 2, seed: Number(process.env.CRASH_SEED ?? 7) });
 });

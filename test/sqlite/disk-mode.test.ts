@@ -179,3 +179,11 @@ test("the database directory is emptied when a disk-mode VFS starts", () => {
   assert.equal(second.has("old"), false);
   second.close();
 });
+
+test("a directory holding raft files is never wiped for disk mode", async () => {
+  const directory = diskDirectory();
+  const { writeFileSync } = await import("node:fs");
+  writeFileSync(join(directory, "metadata1"), new Uint8Array(32));
+  assert.throws(() => new Vfs(sqlite, { disk: { directory } }), /raft files/);
+  assert.deepEqual(readdirSync(directory), ["metadata1"]);
+});
