@@ -21,11 +21,11 @@ import {
   EntryType,
   type Message,
   type NodeId,
-  type RaftRole,
+  RaftRole,
   type Snapshot,
   type SnapshotData,
 } from "./core/types.js";
-import type { DialFunction } from "./io/dial.js";
+import { type DialFunction, dialTcp } from "./io/dial.js";
 import { RaftTransport, type TransportStats } from "./io/raft-transport.js";
 import { releaseSnapshot } from "./io/snapshot-data.js";
 import type { LoadedState, RaftStorage } from "./io/storage.js";
@@ -170,6 +170,9 @@ export class RaftNode {
       dial: options.dial,
       snapshotSpoolDir: options.snapshotSpoolDir,
       onMessage: (message) => this.#onMessage(message),
+      onInboundClosed: (peerId) => {
+        this.#checkLeaderAlive(peerId).catch((error: Error) => this.#fatal(error));
+      },
     });
   }
 
@@ -407,6 +410,42 @@ export class RaftNode {
     const done = this.#pending.wait(appended.index, appended.term);
     this.#drive();
     return done;
+  }
+
+  /**
+   * The leader's connection to us closed: if its address now refuses connections, its process
+   * is gone (a crash, SIGKILL) and waiting out the election timeout would only delay failover.
+   * A short random delay keeps followers that noticed together from splitting the vote.
+   */
+  async #checkLeaderAlive(peerId: NodeId): Promise<void> {
+    const raft = this.#raft;
+    if (raft === null || raft.state !== "follower" || raft.leaderId !== peerId) return;
+    const address = this.#addressOf(peerId);
+    if (address === undefined) return;
+    const dial = this.#options.dial ?? dialTcp;
+    const timeoutMs = Math.min(1000, this.#options.electionTimeoutMs / 2);
+    try {
+      const socket = await dial(address, AbortSignal.timeout(timeoutMs));
+      socket.destroy();
+      return; // something listens there: let the election timeout decide
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ECONNREFUSED") return;
+    }
+    if (this.#raft !== raft || this.#phase !== "running") return;
+    raft.leaderUnreachable(peerId);
+    // Followers that noticed together campaign in turns (by id) so they do not split the vote,
+    // after a pause that lets every follower notice and forget the leader first (one that still
+    // knows it refuses votes). A candidate whose log is behind is refused and the next one wins.
+    const rank = raft.configuration
+      .filter((server) => server.role === RaftRole.Voter && server.id !== peerId)
+      .map((server) => server.id)
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+      .indexOf(this.#options.id);
+    const delayMs = 100 + Math.max(0, rank) * 250 + Math.random() * 50;
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (this.#raft !== raft || this.#phase !== "running") return;
+    raft.campaignIfLeaderless();
+    this.#drive();
   }
 
   #onMessage(message: Message): void {

@@ -181,6 +181,25 @@ export class Raft {
     checkTransferDone(node);
   }
 
+  /**
+   * The driver has proof that leader `id` is gone (its address refuses connections: no process
+   * listens there, so it serves nothing): forget it, so this node grants votes to others again
+   * without waiting for the election timeout. The promise behind the read lease (no vote for an
+   * election timeout after hearing from a leader) only ever protected that dead leader.
+   */
+  leaderUnreachable(id: NodeId): void {
+    const node = this.#node;
+    if (node.role === "follower" && node.leaderId === id && id !== 0n) node.setLeader(0n);
+  }
+
+  /** Starts an election now (pre-vote first) if this follower knows no leader and may campaign. */
+  campaignIfLeaderless(): void {
+    const node = this.#node;
+    if (node.role === "follower" && node.leaderId === 0n && node.mayCampaign()) {
+      becomeCandidate(node, false);
+    }
+  }
+
   /** Advances timers: elections, heartbeats, check-quorum, catch-up and transfer deadlines. */
   tick(): void {
     const node = this.#node;

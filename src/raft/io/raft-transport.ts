@@ -17,6 +17,8 @@ export interface RaftTransportOptions {
   address: string;
   /** Called for every message received, `from` set to the peer named by its CONNECT. */
   onMessage: (message: Message) => void;
+  /** Called when an inbound connection from `peerId` closes (the peer may have died). */
+  onInboundClosed?: (peerId: NodeId) => void;
   /** Opens connections (default: TCP "host:port", "@name" abstract unix sockets). */
   dial?: DialFunction;
   connectTimeoutMs?: number;
@@ -63,8 +65,10 @@ export class RaftTransport {
     connects: 0,
     inboundConnections: 0,
   };
-  readonly #options: Required<Omit<RaftTransportOptions, "onError" | "snapshotSpoolDir">> &
-    Pick<RaftTransportOptions, "onError">;
+  readonly #options: Required<
+    Omit<RaftTransportOptions, "onError" | "onInboundClosed" | "snapshotSpoolDir">
+  > &
+    Pick<RaftTransportOptions, "onError" | "onInboundClosed">;
   readonly #spool: SnapshotSpool | null;
   readonly #handshake: Uint8Array;
   readonly #peers = new Map<NodeId, PeerSender>();
@@ -175,6 +179,7 @@ export class RaftTransport {
     socket.on("close", () => {
       this.#inbound.delete(socket);
       decoder.close();
+      if (!this.#closed) this.#options.onInboundClosed?.(peerId);
     });
     if (leftover.length > 0) feed(leftover);
   }
