@@ -1,10 +1,11 @@
 // go-dqlite's SQLite node store: the addresses of the cluster in one table of a SQLite file
 // (`servers (address TEXT, UNIQUE(address))` by default). Only addresses are kept: every row
 // reads back as id 1, role voter. The file is read whole into a private in-memory SQLite
-// connection (our wasm SQLite, sqlite3_deserialize) at every `get` and `set`, so writes by other
-// processes are seen; `set` writes the whole file back atomically (temporary file and rename).
+// connection (our wasm SQLite, sqlite3_deserialize) when it changed since the last read (so
+// writes by other processes are seen), and `set` writes the whole file back atomically
+// (temporary file and rename).
 import { open, readFile, stat } from "node:fs/promises";
-import type { Connection, Sqlite } from "../sqlite/index.js";
+import type { Connection } from "../sqlite/index.js";
 import { Role } from "../wire/index.js";
 import { writeFileAtomically } from "./atomic-file.js";
 import { DqliteError } from "./errors.js";
@@ -31,6 +32,24 @@ const LEGACY_FORMAT = 1;
 /** The first 8 bytes of a rollback journal that still holds a transaction. */
 const JOURNAL_MAGIC = Uint8Array.of(0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7);
 
+/** What the store needs of the sqlite folder, loaded on first use only. */
+interface SqliteApi {
+  wasm: Awaited<ReturnType<typeof import("../sqlite/index.js").loadSqlite>>;
+  openDatabaseImage: typeof import("../sqlite/index.js").openDatabaseImage;
+  serializeDatabase: typeof import("../sqlite/index.js").serializeDatabase;
+}
+
+let sqliteApi: Promise<SqliteApi> | undefined;
+
+function loadSqliteApi(): Promise<SqliteApi> {
+  sqliteApi ??= import("../sqlite/index.js").then(async (module) => ({
+    wasm: await module.loadSqlite(),
+    openDatabaseImage: module.openDatabaseImage,
+    serializeDatabase: module.serializeDatabase,
+  }));
+  return sqliteApi;
+}
+
 interface Image {
   bytes: Uint8Array;
   /** The file's permission bits, kept when it is rewritten. */
@@ -43,14 +62,16 @@ interface Image {
 export class SqliteNodeStore implements NodeStore {
   /** The file's path. */
   readonly path: string;
-  readonly #sqlite: Sqlite;
+  readonly #sqlite: SqliteApi;
   readonly #select: string;
   readonly #delete: string;
   readonly #insert: string;
   // Writes are chained so that the file always ends with the last `set`.
   #writing: Promise<void> = Promise.resolve();
+  /** The last `get`'s answer and the version of the files it was read from. */
+  #cache: { version: string; nodes: NodeInfo[] } | undefined;
 
-  private constructor(path: string, sqlite: Sqlite, names: Required<SqliteNodeStoreOptions>) {
+  private constructor(path: string, sqlite: SqliteApi, names: Required<SqliteNodeStoreOptions>) {
     this.path = path;
     this.#sqlite = sqlite;
     const table = quoteIdentifier(names.table);
@@ -79,8 +100,7 @@ export class SqliteNodeStore implements NodeStore {
       }
     }
     if (typeof names.where !== "string") throw new TypeError("where must be a string");
-    const { loadSqlite } = await import("../sqlite/index.js");
-    const store = new SqliteNodeStore(path, await loadSqlite(), names);
+    const store = new SqliteNodeStore(path, await loadSqliteApi(), names);
     await store.#update((connection) => {
       const exists = connection.query(
         "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ? COLLATE NOCASE",
@@ -95,14 +115,25 @@ export class SqliteNodeStore implements NodeStore {
 
   /** Every address in the table (filtered by `where`), each as `{ id: 1n, address, role: Voter }`. */
   async get(): Promise<NodeInfo[]> {
-    const image = await this.#read();
-    const connection = await this.#load(image);
-    try {
-      const rows = run(() => connection.query(this.#select), "failed to query servers table");
-      return rows.map(([value]) => ({ id: 1n, address: addressOf(value), role: Role.Voter }));
-    } finally {
-      connection.close();
+    const version = await this.#version();
+    let cached = this.#cache;
+    if (cached === undefined || cached.version !== version) {
+      const image = await this.#read();
+      const connection = this.#load(image);
+      try {
+        const rows = run(() => connection.query(this.#select), "failed to query servers table");
+        const nodes = rows.map(([value]) => ({
+          id: 1n,
+          address: addressOf(value),
+          role: Role.Voter,
+        }));
+        cached = { version, nodes };
+        this.#cache = cached;
+      } finally {
+        connection.close();
+      }
     }
+    return cached.nodes.map((node) => ({ ...node }));
   }
 
   /**
@@ -141,7 +172,7 @@ export class SqliteNodeStore implements NodeStore {
   #update(change: (connection: Connection) => boolean, what: string): Promise<void> {
     const update = this.#writing.then(async () => {
       const image = await this.#read();
-      const connection = await this.#load(image);
+      const connection = this.#load(image);
       try {
         let changed = false;
         try {
@@ -155,9 +186,9 @@ export class SqliteNodeStore implements NodeStore {
           throw error;
         }
         if (!changed) return;
-        const { serializeDatabase } = await import("../sqlite/index.js");
-        const bytes = serializeDatabase(this.#sqlite, connection);
+        const bytes = this.#sqlite.serializeDatabase(this.#sqlite.wasm, connection);
         if (image.wal) setFormatVersion(bytes, WAL_FORMAT);
+        this.#cache = undefined;
         await writeFileAtomically(this.path, bytes, image.mode, image.bytes.length > 0);
       } finally {
         connection.close();
@@ -167,13 +198,25 @@ export class SqliteNodeStore implements NodeStore {
     return update;
   }
 
-  async #load(image: Image): Promise<Connection> {
-    const { openDatabaseImage } = await import("../sqlite/index.js");
+  #load(image: Image): Connection {
     try {
-      return openDatabaseImage(this.#sqlite, image.bytes);
+      return this.#sqlite.openDatabaseImage(this.#sqlite.wasm, image.bytes);
     } catch (error) {
       throw new DqliteError(`${this.path}: ${(error as Error).message}`, { cause: error });
     }
+  }
+
+  /**
+   * Identifies the content of the file and its `-wal` without reading them: a file replaced or
+   * written changes inode, size or times (nanoseconds); a `-wal` that fills up changes its size.
+   */
+  async #version(): Promise<string> {
+    const [main, wal] = await Promise.all([
+      stat(this.path, { bigint: true }).catch(missingAsUndefined),
+      stat(`${this.path}-wal`, { bigint: true }).catch(missingAsUndefined),
+    ]);
+    const file = main && `${main.ino}:${main.size}:${main.mtimeNs}:${main.ctimeNs}`;
+    return `${file ?? "none"}|${wal?.size ?? "none"}`;
   }
 
   /** The file's bytes, ready for an in-memory database; a missing file is a new database. */
@@ -247,6 +290,11 @@ function createTableSql(table: string, column: string): string {
 
 function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
+}
+
+function missingAsUndefined(error: NodeJS.ErrnoException): undefined {
+  if (error.code === "ENOENT") return undefined;
+  throw error;
 }
 
 function setFormatVersion(bytes: Uint8Array, version: number): void {

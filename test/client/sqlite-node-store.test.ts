@@ -217,9 +217,14 @@ test("a file that is not a database, or a NULL address, fails with a DqliteError
   await assert.rejects(store.get(), /the address is NULL/);
 });
 
-test("get sees what another writer put in the file", async () => {
+test("get sees what another writer put in the file since the last get", async () => {
   const path = freshPath();
   const store = await SqliteNodeStore.open(path);
+  const first = await store.get();
+  assert.deepEqual(first, []);
+  // The answer is a copy: changing it does not change the store's next answer.
+  first.push({ id: 9n, address: "mine:1", role: Role.Voter });
+  assert.deepEqual(await store.get(), []);
   const db = new Database(path);
   db.exec("INSERT INTO servers VALUES ('other:1')");
   db.close();
