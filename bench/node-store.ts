@@ -1,8 +1,9 @@
-// Node stores: `get` and `set` of the SQLite node store (a changed file is read through a wasm SQLite image,
-// atomic rewrite) against references measured in the same run: native SQLite (better-sqlite3,
-// a dev dependency) doing what go-dqlite's store does with go-sqlite3 (a connection kept open;
-// and one opened per call, as ours reads the file per call), and the YAML store (same atomic
-// write, no SQLite). Wall-clock per operation, file I/O included, in the OS temp directory.
+// Node stores: `get` and `set` of the SQLite node store (`get` stats the file and reads it
+// through a wasm SQLite image only when it changed; `set` rewrites it atomically) against
+// references measured in the same run: native SQLite (better-sqlite3, a dev dependency) doing
+// what go-dqlite's store does with go-sqlite3 (a connection kept open), the same opened per call,
+// and the YAML store (same atomic write, no SQLite). Wall-clock per operation, file I/O included,
+// in the OS temp directory; `set` is dominated by fsync, so its figures swing with the disk.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
