@@ -29,6 +29,7 @@ import {
 import type { Logger } from "./logger.js";
 import { type Replication, ReplicationError } from "./replication.js";
 import { type ColumnPlan, planColumns, writeRow } from "./row-encoding.js";
+import { StatementCache } from "./statement-cache.js";
 import { BusyError, type WriterLock } from "./writer-lock.js";
 
 /** This node's Describe answer; weight changes at run time (Weight request). */
@@ -75,6 +76,8 @@ interface Session {
   readonly name: string;
   readonly connection: Connection;
   readonly statements: (PreparedEntry | undefined)[];
+  /** Single statements of ExecSQL/QuerySQL, compiled once per session. */
+  readonly cache: StatementCache;
   /** Leadership was lost: close the SQLite connection once the running request ends. */
   lost: boolean;
 }
@@ -337,7 +340,13 @@ export class Gateway {
       throw new RequestFailure(ErrorCode.Busy, "a database for this connection is already open");
     }
     const connection = this.#services.fsm.connect(name);
-    this.#session = { name, connection, statements: [], lost: false };
+    this.#session = {
+      name,
+      connection,
+      statements: [],
+      cache: new StatementCache(),
+      lost: false,
+    };
     this.#send({ type: "db", dbId: 0 });
   }
 
@@ -405,6 +414,14 @@ export class Gateway {
   async #execSql(dbId: number, sql: string, params: Param[]): Promise<void> {
     const session = this.#sessionFor(dbId);
     await this.#leaderReady(session);
+    const cached = session.cache.get(sql);
+    if (cached !== undefined) {
+      cached.statement.clearBindings();
+      bindParams(cached.statement, params, 0);
+      await this.#exec(session, cached.statement);
+      this.#sendResult(session.connection);
+      return;
+    }
     const text = utf8.encode(sql);
     let offset = 0;
     let used = 0;
@@ -412,16 +429,21 @@ export class Gateway {
     // Each statement runs, and commits through raft, before the next is prepared: a later
     // statement may depend on the schema or data of an earlier one (ENGINE.md pitfall 4).
     while (offset < text.length) {
+      const first = offset === 0;
       const { statement, tailOffsetBytes } = session.connection.prepareAt(text, offset);
       offset = tailOffsetBytes;
       if (statement === null) break;
+      // SQL that is one statement is kept compiled for the next time it comes.
+      const keep = first && isBlankTail(session.connection, text, tailOffsetBytes);
+      if (keep) session.cache.put(sql, statement);
       try {
         used = bindParams(statement, params, used);
         await this.#exec(session, statement);
         ran = true;
       } finally {
-        statement.finalize();
+        if (!keep) statement.finalize();
       }
+      if (keep) break;
       this.#requireLeader();
     }
     if (ran) this.#sendResult(session.connection);
@@ -443,20 +465,26 @@ export class Gateway {
   async #querySql(dbId: number, sql: string, params: Param[]): Promise<void> {
     const session = this.#sessionFor(dbId);
     await this.#leaderReady(session);
-    const text = utf8.encode(sql);
-    const { statement, tailOffsetBytes } = session.connection.prepareAt(text, 0);
-    if (statement === null) throw new RequestFailure(ErrorCode.EmptyStatement, "empty statement");
-    try {
+    let entry = session.cache.get(sql);
+    if (entry === undefined) {
+      const text = utf8.encode(sql);
+      const { statement, tailOffsetBytes } = session.connection.prepareAt(text, 0);
+      if (statement === null) {
+        throw new RequestFailure(ErrorCode.EmptyStatement, "empty statement");
+      }
       if (!isBlankTail(session.connection, text, tailOffsetBytes)) {
+        statement.finalize();
         throw new RequestFailure(ErrorCode.Error, "nonempty statement tail");
       }
-      if (bindParams(statement, params, 0) < params.length) {
-        throw new RequestFailure(ErrorCode.Error, "bind parameters");
-      }
-      await this.#query(session, statement, planColumns(statement));
-    } finally {
-      statement.finalize();
+      entry = session.cache.put(sql, statement);
     }
+    const { statement } = entry;
+    statement.clearBindings();
+    if (bindParams(statement, params, 0) < params.length) {
+      throw new RequestFailure(ErrorCode.Error, "bind parameters");
+    }
+    entry.plan ??= planColumns(statement);
+    await this.#query(session, statement, entry.plan);
   }
 
   #sendResult(connection: Connection): void {
@@ -707,7 +735,13 @@ function bindParams(statement: Statement, params: readonly Param[], from: number
 /** True when the SQL after `offset` holds no statement (only spaces and comments). */
 function isBlankTail(connection: Connection, text: Uint8Array, offset: number): boolean {
   if (offset >= text.length) return true;
-  const { statement } = connection.prepareAt(text, offset);
+  let statement: Statement | null;
+  try {
+    ({ statement } = connection.prepareAt(text, offset));
+  } catch {
+    // A statement that does not compile yet (it may need the first one's table) is one.
+    return false;
+  }
   if (statement === null) return true;
   statement.finalize();
   return false;
