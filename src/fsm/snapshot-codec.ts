@@ -82,8 +82,11 @@ export function decodeSnapshot(data: Uint8Array): SnapshotDatabase[] {
   if (count > reader.remaining / 24)
     throw new DecodeError(`snapshot: ${count} databases cannot fit`);
   const databases: SnapshotDatabase[] = [];
+  const names = new Set<string>();
   for (let i = 0; i < count; i++) {
     const name = reader.text("filename");
+    if (names.has(name)) throw new DecodeError(`snapshot: database ${name} appears twice`);
+    names.add(name);
     const mainSize = reader.u64Number("main_size");
     const walSize = reader.u64Number("wal_size");
     const main = reader.bytes(mainSize, "main image");

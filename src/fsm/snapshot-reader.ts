@@ -62,8 +62,14 @@ export async function readSnapshotStream(
     // Each database takes at least 24 bytes, so a lying count ends in a short read; this
     // bound only keeps the result array sane.
     if (count > MAX_DATABASES) throw new DecodeError(`snapshot: ${count} databases`);
+    const names = new Set<string>();
     for (let i = 0; i < count; i++) {
-      databases.push(await readDatabase(reader, openSink, options.maxWalBytes ?? 2 ** 30));
+      const database = await readDatabase(reader, openSink, options.maxWalBytes ?? 2 ** 30);
+      if (names.has(database.name)) {
+        throw new DecodeError(`snapshot: database ${database.name} appears twice`);
+      }
+      names.add(database.name);
+      databases.push(database);
     }
     return databases;
   } catch (error) {

@@ -8,6 +8,8 @@ import { test } from "node:test";
 import {
   concatChunks,
   DecodeError,
+  encodeSnapshot,
+  encodeSnapshotHeader,
   Fsm,
   readSnapshotStream,
   readWal,
@@ -150,7 +152,31 @@ for (const mode of MODES) {
       const withBadWal = good.slice();
       // alpha's wal_size claims more bytes than there are.
       new DataView(withBadWal.buffer).setBigUint64(16 + 8 + 8, 1n << 40n, true);
-      for (const bad of [good.subarray(0, 10), good.subarray(0, good.length - 1), withBadWal]) {
+      // Two databases of the same name.
+      const twice = concatChunks([
+        encodeSnapshotHeader(2),
+        ...encodeSnapshot([
+          {
+            name: "alpha",
+            pageSizeBytes: 4096,
+            pages: harness.leader.database("alpha").store.latestPages(),
+          },
+        ]).slice(1),
+        ...encodeSnapshot([
+          {
+            name: "alpha",
+            pageSizeBytes: 4096,
+            pages: harness.leader.database("alpha").store.latestPages(),
+          },
+        ]).slice(1),
+      ]);
+      assert.throws(() => target.leader.restore(twice), /appears twice/);
+      for (const bad of [
+        good.subarray(0, 10),
+        good.subarray(0, good.length - 1),
+        withBadWal,
+        twice,
+      ]) {
         await assert.rejects(target.leader.restoreFrom(rechunked(bad, 3000), 5), DecodeError);
       }
       assert.deepEqual(tableContents(target.leader, "alpha"), before);
