@@ -48,7 +48,7 @@ function pinOf(version: number, pageCount: number): Pin {
 }
 
 export class FilePageStore implements VersionedPages {
-  readonly path: string;
+  #path: string;
   readonly #cache: PageCache;
   readonly #storeId: number;
   #fd: number | null;
@@ -76,7 +76,7 @@ export class FilePageStore implements VersionedPages {
     cache: PageCache,
     existing?: { fd: number; pageSizeBytes: number; pageCount: number; version: number },
   ) {
-    this.path = path;
+    this.#path = path;
     this.#cache = cache;
     this.#storeId = cache.newStoreId();
     if (existing === undefined) {
@@ -92,6 +92,11 @@ export class FilePageStore implements VersionedPages {
     }
     this.#filePages = this.#pageCount;
     this.#latest = pinOf(this.#version, this.#pageCount);
+  }
+
+  /** The database file. */
+  get path(): string {
+    return this.#path;
   }
 
   get pageSizeBytes(): number {
@@ -372,8 +377,8 @@ export class FilePageStore implements VersionedPages {
 
   /** Moves the file to `path` (a restored file taking its final name). */
   rename(path: string): void {
-    renameSync(this.path, path);
-    (this as { path: string }).path = path;
+    renameSync(this.#path, path);
+    this.#path = path;
   }
 
   retire(): void {
