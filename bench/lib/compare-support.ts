@@ -113,11 +113,11 @@ export function chartSvg(title: string, rows: readonly ChartRow[]): string {
   const width = labelWidth + 2 * panelWidth + 40;
   const maxOps = Math.max(1, ...rows.flatMap((r) => [r.realOpsPerSecond, r.oursOpsPerSecond]));
   const maxP99 = Math.max(0.001, ...rows.flatMap((r) => [r.realP99Ms, r.oursP99Ms]));
-  const escape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+  const escapeXml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="10" y="20" font-size="15" font-weight="bold">${escape(title)}</text>`,
+    `<text x="10" y="20" font-size="15" font-weight="bold">${escapeXml(title)}</text>`,
     `<text x="${labelWidth}" y="45" font-weight="bold">throughput (ops/s)</text>`,
     `<text x="${labelWidth + panelWidth + 20}" y="45" font-weight="bold">p99 latency (ms)</text>`,
     `<rect x="${width - 190}" y="8" width="12" height="12" fill="#9e9e9e"/><text x="${width - 172}" y="18">real dqlite 1.11</text>`,
@@ -125,7 +125,7 @@ export function chartSvg(title: string, rows: readonly ChartRow[]): string {
   ];
   rows.forEach((row, i) => {
     const y = 55 + i * rowHeight;
-    parts.push(`<text x="10" y="${y + 18}">${escape(row.label)}</text>`);
+    parts.push(`<text x="10" y="${y + 18}">${escapeXml(row.label)}</text>`);
     const bars: [number, number, string, number][] = [
       [row.realOpsPerSecond, maxOps, "#9e9e9e", 0],
       [row.oursOpsPerSecond, maxOps, "#1e88e5", 1],

@@ -98,8 +98,7 @@ export class Node {
       (error) => {
         // A peer that hangs up mid-handshake (e.g. the losers of a client's parallel leader
         // search) is not a refusal.
-        const code = (error as NodeJS.ErrnoException).code;
-        const hungUp = code === "ECONNRESET" || /before secure TLS connection/.test(error.message);
+        const hungUp = /before secure TLS connection/.test(error.message);
         if (hungUp) this.#logger.debug({ error: error.message }, "TLS handshake abandoned");
         else this.#logger.warn({ error: error.message }, "TLS handshake refused");
       },
