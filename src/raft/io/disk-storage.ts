@@ -321,6 +321,9 @@ export class DiskStorage implements RaftStorage {
         let group: Extract<Operation, { kind: "append" }>[] = [];
         try {
           if (this.#failure) throw this.#failure;
+          // The write blocks the event loop (see open-segment.ts): first let every socket read of
+          // this loop turn queue its appends, so that they all share the one durable write.
+          await new Promise((resolve) => setImmediate(resolve));
           group = await this.#takeAppendGroup();
           const open = this.#open!;
           await open.append(

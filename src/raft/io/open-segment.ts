@@ -4,7 +4,13 @@
 // ext4: 4 KiB O_DSYNC writes into a zero-filled file ~3800/s, versus ~2700/s appending to a
 // growing file and ~2500/s into a sparse (ftruncate'd) one; the zero fill costs one extra
 // sequential write of the segment, off the critical path.
-import { constants } from "node:fs";
+//
+// The append itself is a synchronous write on the event loop's thread. Handing it to libuv's
+// thread pool costs two thread wake-ups, measured here at ~0.28 ms per append on top of a
+// ~0.3 ms durable write (a 1-node write went from 1.3 ms to 0.86 ms). Blocking is cheap because
+// the caller sends its raft messages before it appends, and what arrives meanwhile waits in the
+// socket buffers and joins the next append (group commit).
+import { constants, writeSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import type { Entry } from "../core/types.js";
 import { closedSegmentName, openSegmentName } from "./data-dir-names.js";
@@ -88,7 +94,7 @@ export class OpenSegment {
       offset = FORMAT_BYTES;
     }
     for (const entries of batches) offset = encodeBatch(entries, bytes, offset);
-    await writeAll(handle, bytes, this.#usedBytes);
+    writeAllNow(handle.fd, bytes, this.#usedBytes);
     dir.stats.syncs++;
     dir.stats.appendWrites++;
     dir.stats.bytesWritten += size;
@@ -126,5 +132,15 @@ export class OpenSegment {
     }
     await dir.rename(this.name, this.closedName);
     await dir.sync();
+  }
+}
+
+/** Writes all of `bytes` at `position` before returning (see the header for why synchronously). */
+function writeAllNow(fd: number, bytes: Uint8Array, position: number): void {
+  let written = 0;
+  // Short writes are rare (disk full reports an error instead); the bound guards a stuck loop.
+  for (let attempt = 0; written < bytes.length; attempt++) {
+    if (attempt > 1000) throw new Error("write made no progress");
+    written += writeSync(fd, bytes, written, bytes.length - written, position + written);
   }
 }
