@@ -6,6 +6,8 @@
 //   npm run bench -- compare            full run (about 20 minutes)
 //   npm run bench -- --short compare    the harness check CI runs (under 2 minutes)
 //   node --import tsx bench/compare.ts [--short] [--sizes 3,1] [--seconds N]
+//                                      [--memory-mb N (default 100, 0 in short mode)]
+//                                      [--soak-minutes N (ours, kvwrite ×8, RSS every 30 s)]
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -251,6 +253,55 @@ function serverMemory(under: ClusterUnderTest): { rssBytes: number; peakBytes: n
   return { rssBytes, peakBytes };
 }
 
+/**
+ * Grows a fresh database to `targetMb` in transactions of 1 MB (1,000 rows of 1 KiB random
+ * bytes), then reads the database's size and every node's RSS. The same statements for both.
+ */
+async function memoryWithDatabase(
+  under: ClusterUnderTest,
+  targetMb: number,
+): Promise<{ databaseBytes: number; rssBytes: number; peakBytes: number; loadSeconds: number }> {
+  const db = await connect({
+    cluster: under.cluster.nodes.map((n) => n.db),
+    database: "memory",
+    timeoutMs: 60_000,
+  });
+  try {
+    await db.exec("CREATE TABLE IF NOT EXISTS blobs (id INTEGER PRIMARY KEY, v BLOB)");
+    const started = performance.now();
+    for (let mb = 0; mb < targetMb; mb++) {
+      await db.exec(
+        "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 1000) INSERT INTO blobs (v) SELECT randomblob(1024) FROM n",
+      );
+      if ((mb + 1) % 25 === 0) process.stderr.write(`  ${under.impl}: ${mb + 1}/${targetMb} MB\r`);
+    }
+    const loadSeconds = (performance.now() - started) / 1000;
+    const pages = await db.get<{ n: number }>(
+      "SELECT page_count * page_size AS n FROM pragma_page_count, pragma_page_size",
+    );
+    // Let snapshots and followers settle before reading RSS.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    return { databaseBytes: Number(pages?.n ?? 0), ...serverMemory(under), loadSeconds };
+  } finally {
+    await db.close();
+  }
+}
+
+/**
+ * Ours only: kvwrite ×8 for `minutes`, RSS of the largest node sampled every 30 s. Growth past
+ * the first samples would be a leak (the trailing raft log window fills during the first ones).
+ */
+async function soak(under: ClusterUnderTest, minutes: number): Promise<number[]> {
+  const samples: number[] = [];
+  const deadline = performance.now() + minutes * 60_000;
+  while (performance.now() < deadline) {
+    await runWorkload({ db: under.db, workload: "kvwrite", workers: 8, durationMs: 30_000 });
+    samples.push(serverMemory(under).rssBytes);
+    console.log(`  soak: ${samples.length * 0.5} min, RSS ${mb(samples[samples.length - 1])}`);
+  }
+  return samples;
+}
+
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted.length === 0 ? Number.NaN : sorted[Math.floor(sorted.length / 2)];
@@ -276,6 +327,9 @@ export async function run(options: { short: boolean }): Promise<void> {
   const sizes = (flag("--sizes") ?? (short ? "3" : "3,1")).split(",").map(Number);
   const seconds = Number(flag("--seconds") ?? (short ? 2 : 10));
   const reps = short ? 1 : 2;
+  // A database of this many MB is built in both clusters and RSS read (0: skip).
+  const memoryMb = Number(flag("--memory-mb") ?? (short ? 0 : 100));
+  const soakMinutes = Number(flag("--soak-minutes") ?? 0);
 
   const fsyncPerSecond = measureFsyncRate(short ? 500 : 2000);
   const roundTripUs = await measureLoopbackRoundTripUs(short ? 500 : 3000);
@@ -355,6 +409,22 @@ export async function run(options: { short: boolean }): Promise<void> {
         `server memory (largest node): real RSS ${mb(memory.real.rssBytes)} (peak ${mb(memory.real.peakBytes)}), ours RSS ${mb(memory.ours.rssBytes)} (peak ${mb(memory.ours.peakBytes)})`,
       );
       report.push({ size, memory });
+      if (memoryMb > 0) {
+        const withDatabase: Record<Impl, Awaited<ReturnType<typeof memoryWithDatabase>>> = {
+          real: await memoryWithDatabase(clusters.real, memoryMb),
+          ours: await memoryWithDatabase(clusters.ours, memoryMb),
+        };
+        for (const impl of ["real", "ours"] as const) {
+          const m = withDatabase[impl];
+          console.log(
+            `${impl} with a ${mb(m.databaseBytes)} database (loaded in ${m.loadSeconds.toFixed(1)} s): RSS ${mb(m.rssBytes)} = ${(m.rssBytes / m.databaseBytes).toFixed(2)}x the database (peak ${mb(m.peakBytes)})`,
+          );
+        }
+        report.push({ size, memoryWithDatabase: withDatabase });
+      }
+      if (soakMinutes > 0) {
+        report.push({ size, soakRssBytes: await soak(clusters.ours, soakMinutes) });
+      }
       if (size >= 3) {
         const failover: Record<Impl, number[]> = { real: [], ours: [] };
         for (let rep = 0; rep < reps; rep++) {
