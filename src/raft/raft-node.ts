@@ -11,6 +11,7 @@
 // (not awaited), then messages go out, then committed entries are applied. Applying may take a
 // snapshot every `snapshotThreshold` entries; writing it never blocks the log.
 import type { Socket } from "node:net";
+import { voterCount } from "./core/configuration.js";
 import { bootstrapEntry } from "./core/configuration-entries.js";
 import { RaftError } from "./core/errors.js";
 import { Raft } from "./core/raft.js";
@@ -533,6 +534,9 @@ export class RaftNode {
 
   #persist(raft: Raft, entries: Entry[]): void {
     const last = entries[entries.length - 1];
+    this.#storage.setInlineAppends?.(
+      raft.leaderId !== this.#options.id || voterCount(raft.configuration) <= 1,
+    );
     written(this.#storage.append(entries)).then(
       () => {
         if (this.#phase !== "running" || this.#raft !== raft) return;

@@ -64,6 +64,8 @@ type Operation =
 
 export class DiskStorage implements RaftStorage {
   readonly stats: DiskStats = newDiskStats();
+  /** Appends block the event loop, or go through the thread pool (see setInlineAppends). */
+  #inlineAppends = true;
   readonly #dir: DurableDir;
   readonly #options: typeof DEFAULTS;
   #phase: "new" | "loaded" | "closed" = "new";
@@ -99,6 +101,10 @@ export class DiskStorage implements RaftStorage {
   /** The data directory. */
   get path(): string {
     return this.#dir.path;
+  }
+
+  setInlineAppends(inline: boolean): void {
+    this.#inlineAppends = inline;
   }
 
   async load(): Promise<LoadedState> {
@@ -321,14 +327,15 @@ export class DiskStorage implements RaftStorage {
         let group: Extract<Operation, { kind: "append" }>[] = [];
         try {
           if (this.#failure) throw this.#failure;
-          // The write blocks the event loop (see open-segment.ts): first let every socket read of
-          // this loop turn queue its appends, so that they all share the one durable write.
-          await new Promise((resolve) => setImmediate(resolve));
+          // An inline write blocks the event loop (see open-segment.ts): first let every socket
+          // read of this loop turn queue its appends, so that they all share the durable write.
+          if (this.#inlineAppends) await new Promise((resolve) => setImmediate(resolve));
           group = await this.#takeAppendGroup();
           const open = this.#open!;
           await open.append(
             group.map((op) => op.entries),
             this.#dir,
+            this.#inlineAppends,
           );
           this.stats.entriesAppended += group.reduce((n, op) => n + op.entries.length, 0);
           this.#lastIndex = open.lastIndex;

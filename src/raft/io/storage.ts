@@ -38,6 +38,12 @@ export interface RaftStorage {
   installSnapshot(snapshot: Snapshot): Promise<void>;
   /** The newest stored snapshot (to send to a follower), or null. */
   loadSnapshot(): Promise<Snapshot | null>;
+  /**
+   * Optional hint from the driver for the appends that follow: whether they may block the event
+   * loop (see open-segment.ts). A follower answers the leader only once its write is done, and a
+   * lone voter's write is its commit; a leader with followers keeps serving clients meanwhile.
+   */
+  setInlineAppends?(inline: boolean): void;
   /** Counters of durable writes. */
   readonly stats: DiskStats;
   /** Waits for pending operations, closes files. Later calls fail with StorageClosedError. */

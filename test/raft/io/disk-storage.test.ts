@@ -115,6 +115,26 @@ test("appends issued while a write is in flight share one durable write (group c
     assert.deepEqual(plain((await loaded(dir)).entries), plain(entries(1, 201)));
   }));
 
+for (const inline of [true, false]) {
+  test(`appends ${inline ? "written inline" : "through the thread pool"}, switched midway, load back in order with group commit`, () =>
+    withTempDir(async (dir) => {
+      const storage = new DiskStorage(dir, { segmentSizeBytes: 64 * 1024 });
+      await storage.load();
+      storage.setInlineAppends(inline);
+      const before = { ...storage.stats };
+      const first = Array.from({ length: 100 }, (_, i) => storage.append(entries(i + 1, i + 1)));
+      storage.setInlineAppends(!inline);
+      await Promise.all([
+        ...first,
+        ...Array.from({ length: 100 }, (_, i) => storage.append(entries(i + 101, i + 101))),
+      ]);
+      const writes = storage.stats.appendWrites - before.appendWrites;
+      assert.ok(writes < 40, `200 appends took ${writes} writes`);
+      await storage.close();
+      assert.deepEqual(plain((await loaded(dir)).entries), plain(entries(1, 200)));
+    }));
+}
+
 test("full segments roll over; an entry bigger than a segment gets a segment of its own", () =>
   withTempDir(async (dir) => {
     const storage = new DiskStorage(dir, { segmentSizeBytes: 4096 });
