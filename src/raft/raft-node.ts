@@ -62,8 +62,15 @@ export interface RaftNodeOptions {
   electionTimeoutMs?: number;
   /** Take a snapshot every this many applied entries (dqlite: 1024). */
   snapshotThreshold?: number;
+  /**
+   * Also take a snapshot once the entries applied since the last one hold this many bytes
+   * (default 64 MiB): libraft counts only entries, and 1024 large ones would all stay in memory.
+   */
+  snapshotThresholdBytes?: number;
   /** Entries kept behind a snapshot, in memory and on disk (dqlite: 8192). */
   snapshotTrailing?: number;
+  /** At most this many bytes of those stay in memory (default 32 MiB; see the core's option). */
+  snapshotTrailingBytes?: number;
   /** Connection opener for the transport (default TCP / abstract unix sockets). */
   dial?: DialFunction;
   /** Requests waiting for their entry at most (beyond it apply() fails at once). */
@@ -138,6 +145,8 @@ export class RaftNode {
   #timer: NodeJS.Timeout | null = null;
   #pumping: Promise<void> | null = null;
   #snapshotIndex = 0;
+  /** Bytes of entry data applied since the snapshot at #snapshotIndex. */
+  #appliedBytesSinceSnapshot = 0;
   #snapshotting = false;
   #waiting: {
     promotions: Map<NodeId, (e: Error | null) => void>;
@@ -152,7 +161,9 @@ export class RaftNode {
       heartbeatTimeoutMs: 500,
       electionTimeoutMs: 3000,
       snapshotThreshold: 1024,
+      snapshotThresholdBytes: 64 * 1024 * 1024,
       snapshotTrailing: 8192,
+      snapshotTrailingBytes: 32 * 1024 * 1024,
       maxPendingRequests: 100_000,
       preVote: true,
       // An explicit `undefined` must not hide a default.
@@ -251,6 +262,7 @@ export class RaftNode {
     if (loaded.snapshot !== null) {
       await fsm.restore(loaded.snapshot.data);
       this.#snapshotIndex = loaded.snapshot.meta.index;
+      this.#appliedBytesSinceSnapshot = 0;
       this.#fsmAppliedIndex = loaded.snapshot.meta.index;
     }
     if (this.#phase !== "starting") throw new NodeClosedError();
@@ -276,6 +288,7 @@ export class RaftNode {
       electionTimeoutMs: this.#options.electionTimeoutMs,
       heartbeatTimeoutMs: this.#options.heartbeatTimeoutMs,
       snapshotTrailing: this.#options.snapshotTrailing,
+      snapshotTrailingBytes: this.#options.snapshotTrailingBytes,
       preVote: this.#options.preVote,
       // The Node serves reads under a lease (readLeaseUntilMs), which needs this promise kept.
       voteGuardOnStart: true,
@@ -506,6 +519,7 @@ export class RaftNode {
         releaseSnapshot(snapshot.data);
       }
       this.#snapshotIndex = snapshot.meta.index;
+      this.#appliedBytesSinceSnapshot = 0;
       this.#fsmAppliedIndex = snapshot.meta.index;
       raft.persisted(snapshot.meta.index, snapshot.meta.term);
     }
@@ -523,7 +537,9 @@ export class RaftNode {
     for (const entry of ready.committed) await this.#applyEntry(entry);
     for (const event of ready.events) this.#onEvent(event);
     if (
-      raft.lastApplied - this.#snapshotIndex >= this.#options.snapshotThreshold &&
+      (raft.lastApplied - this.#snapshotIndex >= this.#options.snapshotThreshold ||
+        (this.#appliedBytesSinceSnapshot >= this.#options.snapshotThresholdBytes &&
+          raft.lastApplied > this.#snapshotIndex)) &&
       // After a restart from disk the FSM may be ahead of what the core handed out again.
       raft.lastApplied >= this.#fsmAppliedIndex &&
       !this.#snapshotting
@@ -566,6 +582,7 @@ export class RaftNode {
       if (result instanceof Promise) await result;
     }
     if (entry.index > this.#fsmAppliedIndex) this.#fsmAppliedIndex = entry.index;
+    if (entry.index > this.#snapshotIndex) this.#appliedBytesSinceSnapshot += entry.data.length;
     this.#pending.applied(entry.index, entry.term);
   }
 
@@ -583,6 +600,7 @@ export class RaftNode {
         return;
       }
       this.#snapshotIndex = index;
+      this.#appliedBytesSinceSnapshot = 0;
       // Written in the background: the log keeps going meanwhile (a streamed snapshot holds
       // its pages until it is on disk).
       written(this.#storage.putSnapshot({ meta, data }, this.#options.snapshotTrailing))
@@ -690,6 +708,7 @@ export class RaftNode {
           this.#fsmAppliedIndex = loaded.snapshot.meta.index;
         }
         this.#snapshotIndex = loaded.snapshot?.meta.index ?? 0;
+        this.#appliedBytesSinceSnapshot = 0;
         if (this.#phase !== "running") break;
         this.#raft = this.#newCore(loaded);
         break;

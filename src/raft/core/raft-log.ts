@@ -120,14 +120,27 @@ export class RaftLog {
     this.#firstIndex = snapshotIndex + 1;
   }
 
-  /** Records a snapshot at `index` and releases entries older than `trailing` before it. */
-  compact(index: number, trailing: number): void {
+  /**
+   * Records a snapshot at `index` and releases the entries before it except the newest
+   * `trailing`, and of those only as many as hold at most `trailingBytes` of data.
+   */
+  compact(index: number, trailing: number, trailingBytes = Number.POSITIVE_INFINITY): void {
     const term = this.termAt(index);
     invariant(term > 0, `snapshot at ${index} which the log does not hold`);
     invariant(index >= this.#snapshotIndex, "snapshot older than the current one");
     this.#snapshotIndex = index;
     this.#snapshotTerm = term;
-    const keepFrom = Math.max(this.#firstIndex, index - trailing + 1);
+    let keepFrom = Math.max(this.#firstIndex, index - trailing + 1);
+    if (trailingBytes !== Number.POSITIVE_INFINITY) {
+      let bytes = 0;
+      let from = Math.min(index, this.lastIndex) + 1;
+      while (from > keepFrom) {
+        bytes += this.get(from - 1)!.data.length;
+        if (bytes > trailingBytes) break;
+        from--;
+      }
+      keepFrom = from;
+    }
     const drop = Math.min(keepFrom - this.#firstIndex, this.length);
     if (drop <= 0) return;
     this.#head += drop;

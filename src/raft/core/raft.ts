@@ -12,7 +12,8 @@
 //     in the order they were queued. Proposals made between two `ready()` calls share one write.
 //   - when the FSM has taken a snapshot at an applied index, get its metadata from
 //     `snapshotMeta(index)` before writing it and call `snapshotTaken(index)` once it is on
-//     disk: the core then releases entries older than `snapshotTrailing` behind it. When to take
+//     disk: the core then releases entries older than `snapshotTrailing` behind it (and beyond
+//     `snapshotTrailingBytes` of data). When to take
 //     a snapshot (libraft: every `threshold` applied entries) is the driver's choice.
 // Nothing here reads a clock, a random source, a disk or a socket except through the options.
 
@@ -286,7 +287,7 @@ export class Raft {
     if (index > node.lastApplied) {
       throw new RangeError(`snapshot at ${index} beyond applied ${node.lastApplied}`);
     }
-    node.log.compact(index, node.options.snapshotTrailing);
+    node.log.compact(index, node.options.snapshotTrailing, node.options.snapshotTrailingBytes);
     node.configurations.forgetBefore(index);
   }
 

@@ -58,6 +58,8 @@ export function runChaos(options: ChaosOptions): ChaosResult {
     traceLines: options.trace === false ? 0 : 400,
     shuffleChance: shape.pick([0, 0, 0.3, 0.9]),
     maxDiskMs: shape.pick([2, 8, 8, 60]),
+    // Picked last, so that the seeds' other choices stay what they were.
+    snapshotTrailingBytes: shape.pick([32 * 1024 * 1024, 32 * 1024 * 1024, 0, 40]),
   });
   try {
     runFaults(cluster, faultMs);

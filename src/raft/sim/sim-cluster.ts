@@ -32,6 +32,8 @@ export interface SimClusterOptions {
   /** Take an FSM snapshot every this many applied entries. */
   snapshotThreshold?: number;
   snapshotTrailing?: number;
+  /** Bytes of trailing entries the cores keep in memory (default 32 MiB, the core's). */
+  snapshotTrailingBytes?: number;
   maxInflightMessages?: number;
   maxAppendBytes?: number;
   /** Disk write latency range. */
@@ -88,6 +90,7 @@ export class SimCluster {
       barrierOnElection: true,
       snapshotThreshold: 64,
       snapshotTrailing: 32,
+      snapshotTrailingBytes: 32 * 1024 * 1024,
       maxInflightMessages: 32,
       maxAppendBytes: 64 * 1024,
       minDiskMs: 1,
@@ -164,6 +167,7 @@ export class SimCluster {
       preVote: this.options.preVote,
       barrierOnElection: this.options.barrierOnElection,
       snapshotTrailing: this.options.snapshotTrailing,
+      snapshotTrailingBytes: this.options.snapshotTrailingBytes,
       maxInflightMessages: this.options.maxInflightMessages,
       maxAppendBytes: this.options.maxAppendBytes,
       maxCatchUpRoundDurationMs: 20 * this.options.electionTimeoutMs,

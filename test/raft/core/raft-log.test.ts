@@ -56,6 +56,16 @@ test("compaction keeps the trailing entries and the snapshot's term", () => {
   assert.equal(log.termAt(9), 4);
 });
 
+test("compaction also bounds the bytes of trailing entries kept (the snapshot's term stays)", () => {
+  const log = logOf([1, 1, 2, 2, 2, 3, 3, 3]); // 8 bytes of data each
+  log.compact(6, 5, 16);
+  assert.deepEqual([log.snapshotIndex, log.snapshotTerm, log.firstIndex], [6, 3, 5]);
+  log.compact(7, 5, 7);
+  assert.deepEqual([log.snapshotIndex, log.snapshotTerm, log.firstIndex], [7, 3, 8]);
+  assert.equal(log.termAt(7), 3, "the snapshot's own term is still known");
+  assert.equal(log.get(8)?.index, 8, "entries after the snapshot are never dropped");
+});
+
 test("a long-lived log keeps working after many compactions", () => {
   const log = new RaftLog();
   for (let i = 1; i <= 10_000; i++) {

@@ -143,6 +143,32 @@ test("snapshots every N entries; a late joiner is sent the snapshot and restores
   }
 });
 
+test("snapshots also by applied bytes; a joiner behind the in-memory byte window gets the snapshot", async () => {
+  // Counts alone would take no snapshot and keep all 100 entries (8 bytes each) in memory.
+  const cluster = await TestCluster.start(3, {
+    disk: true,
+    snapshotThreshold: 1000,
+    snapshotTrailing: 1000,
+    snapshotThresholdBytes: 80,
+    snapshotTrailingBytes: 16,
+  });
+  try {
+    const leader = await cluster.leader();
+    for (let v = 1; v <= 100; v++) await leader.node.apply(command(v));
+    const joiner = await cluster.addIdle(4n);
+    await leader.node.add(4n, joiner.address);
+    await leader.node.assign(4n, RaftRole.Standby);
+    await eventually(() => joiner.fsm.values().length === 100, "the joiner has everything");
+    assert.ok(joiner.fsm.restores >= 1, "the joiner restored a snapshot");
+    assert.deepEqual(
+      joiner.fsm.values(),
+      Array.from({ length: 100 }, (_, i) => i + 1),
+    );
+  } finally {
+    await cluster.close();
+  }
+});
+
 test("a leader cut off from its followers steps down; its waiting requests fail", async () => {
   const cluster = await TestCluster.start(3);
   try {
