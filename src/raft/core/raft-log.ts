@@ -12,8 +12,11 @@ export function entrySizeBytes(entry: Entry): number {
 }
 
 export class RaftLog {
-  /** Entries are `#buffer[#head..]`; dropping from the front only moves `#head`. */
-  #buffer: Entry[] = [];
+  /**
+   * Entries are `#buffer[#head..]`; dropping from the front moves `#head` and clears the slots
+   * (a dropped entry's data must not stay reachable until the array is next compacted).
+   */
+  #buffer: (Entry | undefined)[] = [];
   #head = 0;
   #firstIndex: number;
   #snapshotIndex: number;
@@ -95,7 +98,7 @@ export class RaftLog {
     const out: Entry[] = [];
     let bytes = 0;
     for (let index = fromIndex; index <= last; index++) {
-      const entry = this.#buffer[this.#head + index - this.#firstIndex];
+      const entry = this.#buffer[this.#head + index - this.#firstIndex]!;
       bytes += entrySizeBytes(entry);
       if (out.length > 0 && bytes > maxBytes) break;
       out.push(entry);
@@ -143,6 +146,7 @@ export class RaftLog {
     }
     const drop = Math.min(keepFrom - this.#firstIndex, this.length);
     if (drop <= 0) return;
+    this.#buffer.fill(undefined, this.#head, this.#head + drop);
     this.#head += drop;
     this.#firstIndex += drop;
     if (this.#head > 1024 && this.#head > this.#buffer.length / 2) {

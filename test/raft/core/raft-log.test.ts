@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { RaftLog } from "../../../src/raft/core/raft-log.js";
 import { type Entry, EntryType } from "../../../src/raft/core/types.js";
 
@@ -64,6 +66,24 @@ test("compaction also bounds the bytes of trailing entries kept (the snapshot's 
   assert.deepEqual([log.snapshotIndex, log.snapshotTerm, log.firstIndex], [7, 3, 8]);
   assert.equal(log.termAt(7), 3, "the snapshot's own term is still known");
   assert.equal(log.get(8)?.index, 8, "entries after the snapshot are never dropped");
+});
+
+test("entries dropped by compaction are no longer reachable from the log", async () => {
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  const log = new RaftLog();
+  const dropped: WeakRef<Uint8Array>[] = [];
+  for (let i = 1; i <= 20; i++) {
+    const e = entry(i, 1, 1024);
+    if (i <= 10) dropped.push(new WeakRef(e.data));
+    log.append(e);
+  }
+  log.compact(12, 2);
+  assert.equal(log.firstIndex, 11);
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  assert.equal(dropped.filter((ref) => ref.deref() !== undefined).length, 0);
+  assert.equal(log.get(11)?.data.length, 1024, "kept entries stay");
 });
 
 test("a long-lived log keeps working after many compactions", () => {
