@@ -1,25 +1,33 @@
-// npm start (scripts/start.mjs) on a built copy of the package: it brings up three of our
-// dqlite-demo nodes, prints commands that work as printed, and on SIGINT (Ctrl-C) stops the
-// nodes followers first, exits 0 and leaves no process and no directory behind.
+// The README's first-run commands, run as written on a fresh clone: the first line (`npm ci &&
+// npm start`) installs, builds and brings up three of our dqlite-demo nodes, whose printed
+// commands must work as printed; Ctrl-C (SIGINT to the whole process group, as a terminal sends
+// it) stops the nodes followers first and leaves no process and no directory behind. The second
+// line (`npm test`) is what CI itself runs after `npm ci`, so here it is checked to be in .ci/run.
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, test } from "node:test";
 import { promisify } from "node:util";
 import { leaderOf } from "../harness/our-cluster.js";
 import { waitFor } from "../harness/processes.js";
-import { builtPackage } from "./demo-build.js";
+import { REPO } from "./demo-build.js";
 
 const run = promisify(execFile);
 let start: ChildProcess | undefined;
 let nodePids: number[] = [];
 
-after(() => {
-  for (const pid of [...nodePids, start?.pid ?? -1]) {
+const cleanups: (() => Promise<void>)[] = [];
+
+after(async () => {
+  for (const pid of [...nodePids, -(start?.pid ?? 0)]) {
     try {
-      if (pid > 0) process.kill(pid, "SIGKILL");
+      if (pid !== 0) process.kill(pid, "SIGKILL");
     } catch {}
   }
+  for (const cleanup of cleanups) await cleanup();
 });
 
 function gone(pid: number): boolean {
@@ -31,11 +39,30 @@ function gone(pid: number): boolean {
   }
 }
 
-test("npm start runs a 3-node cluster, its printed commands work, Ctrl-C stops it cleanly", async () => {
-  const root = await builtPackage();
-  const child = spawn(process.execPath, ["scripts/start.mjs"], {
+/** The commands of the README's first ```sh block, comments stripped. */
+async function firstRunCommands(): Promise<string[]> {
+  const readme = await readFile(join(REPO, "README.md"), "utf8");
+  const block = /```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
+  return block
+    .split("\n")
+    .map((line) => line.replace(/#.*$/, "").trim())
+    .filter((line) => line.length > 0);
+}
+
+test("the README's first commands: npm ci && npm start on a fresh clone runs a 3-node cluster, its printed commands work, Ctrl-C stops it cleanly; npm test is CI's", async () => {
+  const firstRun = await firstRunCommands();
+  assert.deepEqual(firstRun, ["npm ci && npm start", "npm test"]);
+  const ci = await readFile(join(REPO, ".ci", "run"), "utf8");
+  assert.ok(ci.split("\n").includes(firstRun[1]), ".ci/run runs the README's test command");
+
+  const root = await mkdtemp(join(tmpdir(), "readme-first-run-"));
+  cleanups.push(() => rm(root, { recursive: true, force: true }));
+  // A fresh clone of what is committed, as a newcomer gets it.
+  await run("git", ["clone", "--quiet", "--no-hardlinks", REPO, root], { timeout: 120_000 });
+  const child = spawn("bash", ["-c", firstRun[0]], {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
   });
   start = child;
   let stdout = "";
@@ -91,8 +118,9 @@ test("npm start runs a 3-node cluster, its printed commands work, Ctrl-C stops i
 
   const leader = await leaderOf(nodes.map((m) => m[4]));
   const leaderNode = nodes.find((m) => m[4] === leader)?.[1];
-  child.kill("SIGINT");
-  assert.equal(await exited, 0, stdout + stderr);
+  // Ctrl-C: the terminal signals the foreground process group (bash, npm, start.mjs).
+  process.kill(-child.pid!, "SIGINT");
+  await exited;
   const stopped = [...stdout.matchAll(/^stopping node (\d) /gm)].map((m) => m[1]);
   assert.equal(stopped.length, 3, stdout);
   assert.equal(stopped.at(-1), leaderNode, "the leader is stopped last");
