@@ -219,6 +219,8 @@ async function startCluster(impl: Impl, size: number): Promise<ClusterUnderTest>
     timeoutMs: 60_000,
   });
   await prepare(db);
+  // Warm up both the same way before measuring (our JIT and wasm tiers, both sides' caches).
+  await runWorkload({ db, workload: "kvreadwrite", workers: 4, durationMs: WARM_UP_MS });
   return { impl, cluster, db };
 }
 
@@ -248,6 +250,7 @@ async function failoverSeconds(under: ClusterUnderTest): Promise<number> {
 }
 
 const KV_WRITE = "INSERT OR REPLACE INTO model(key, value) VALUES(?, ?)";
+const WARM_UP_MS = 3000;
 
 function serverMemory(under: ClusterUnderTest): { rssBytes: number; peakBytes: number } {
   let rssBytes = 0;
