@@ -148,6 +148,8 @@ export class RaftNode {
   /** Bytes of entry data applied since the snapshot at #snapshotIndex. */
   #appliedBytesSinceSnapshot = 0;
   #snapshotting = false;
+  /** Snapshots received from a leader and installed (see `snapshotsInstalled`). */
+  #snapshotsInstalled = 0;
   #waiting: {
     promotions: Map<NodeId, (e: Error | null) => void>;
     transfers: Map<NodeId, (ok: boolean) => void>;
@@ -212,6 +214,14 @@ export class RaftNode {
   /** Highest index applied to the FSM. */
   get appliedIndex(): number {
     return this.#raft?.lastApplied ?? 0;
+  }
+
+  /**
+   * Snapshots this node received from a leader (InstallSnapshot) and installed since it started:
+   * how a follower too far behind the leader's log caught up. Its own snapshots do not count.
+   */
+  get snapshotsInstalled(): number {
+    return this.#snapshotsInstalled;
   }
 
   /** Transport counters (messages sent, dropped, connections). */
@@ -521,6 +531,7 @@ export class RaftNode {
       this.#snapshotIndex = snapshot.meta.index;
       this.#appliedBytesSinceSnapshot = 0;
       this.#fsmAppliedIndex = snapshot.meta.index;
+      this.#snapshotsInstalled++;
       raft.persisted(snapshot.meta.index, snapshot.meta.term);
     }
     if (

@@ -234,6 +234,17 @@ export class Node {
     return this.#gateways.size;
   }
 
+  /**
+   * Read-only raft counters: the index applied to the databases, and the snapshots received from
+   * a leader and installed since `start` (a node that fell behind the leader's log catches up so).
+   */
+  get raftStats(): { appliedIndex: number; snapshotsInstalled: number } {
+    return {
+      appliedIndex: this.#raft?.appliedIndex ?? 0,
+      snapshotsInstalled: this.#raft?.snapshotsInstalled ?? 0,
+    };
+  }
+
   /** Raft role of this node right now. */
   get state(): "follower" | "candidate" | "leader" {
     return this.#raft?.state ?? "follower";

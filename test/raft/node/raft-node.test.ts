@@ -127,6 +127,8 @@ test("snapshots every N entries; a late joiner is sent the snapshot and restores
     await leader.node.assign(4n, RaftRole.Standby);
     await eventually(() => joiner.fsm.values().length === 100, "the joiner has everything");
     assert.ok(joiner.fsm.restores >= 1, "the joiner restored a snapshot");
+    assert.ok(joiner.node.snapshotsInstalled >= 1, "the stat counts the installed snapshot");
+    assert.equal(leader.node.snapshotsInstalled, 0, "a node's own snapshots are not counted");
     assert.deepEqual(
       joiner.fsm.values(),
       Array.from({ length: 100 }, (_, i) => i + 1),
