@@ -24,6 +24,15 @@ export interface NodeCluster {
   /** Starts node `index` (1-based) again on its own directory and address. */
   restart(index: number): Promise<ClusterNode>;
   kill(index: number): Promise<void>;
+  /** Kills node `index` and deletes its data directory: the node is gone for good. */
+  destroy(index: number): Promise<void>;
+  /**
+   * Starts node `index` as a brand-new node on its old address: a new id and an empty data
+   * directory, joining nobody (an operator adds it).
+   */
+  startFresh(index: number): Promise<ClusterNode>;
+  /** What node `index` printed so far, over all its runs (see node-main.ts). */
+  log(index: number): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -83,6 +92,19 @@ export async function startNodeCluster(
       node.process?.kill("SIGKILL");
       await node.process?.exited;
       node.process = null;
+    },
+    async destroy(index) {
+      await cluster.kill(index);
+      await rm(nodes[index - 1].dataDir, { recursive: true, force: true });
+    },
+    async startFresh(index) {
+      const node = nodes[index - 1];
+      node.id = generateId(node.address);
+      await launch(node, undefined, env);
+      return node;
+    },
+    async log(index) {
+      return await readFile(`${nodes[index - 1].dataDir}.log`, "utf8").catch(() => "");
     },
     async stop() {
       for (const node of nodes) await node.process?.stop(5000);

@@ -1,6 +1,8 @@
 // One Node in its own process, for multi-process tests:
 //   node-main.ts <id> <address> <data dir> [<address to join>]
-// Prints "ready <address>" once serving (and added to the cluster when joining); SIGTERM closes.
+// Prints "ready <address>" once serving (and added to the cluster when joining), and
+// "snapshots installed <n>" each time the node installs a snapshot sent by a leader (its raftStats);
+// SIGTERM closes.
 import { Client } from "../../src/client/index.js";
 import { Node } from "../../src/server/node.js";
 
@@ -21,6 +23,12 @@ if (join && process.env.ALREADY_MEMBER !== "1") {
   await admin.close();
 }
 process.stdout.write(`ready ${node.address}\n`);
+let installed = 0;
+setInterval(() => {
+  const now = node.raftStats.snapshotsInstalled;
+  if (now !== installed) process.stdout.write(`snapshots installed ${now}\n`);
+  installed = now;
+}, 50).unref();
 // CPU_PROFILE=<file>: profile this node until it is stopped (for performance work).
 const profile = process.env.CPU_PROFILE ? await startProfile(process.env.CPU_PROFILE) : null;
 const stop = async () => {
