@@ -386,6 +386,53 @@ test("writers pipeline: each builds on the transactions still waiting for raft",
   for (const client of [setup, ...writers]) client.close();
 });
 
+test("a multi-statement exec waits for raft after each write; a later failure is reported and the earlier writes stay", async () => {
+  const client = await opened("multi");
+  await execSql(client, "CREATE TABLE m (n UNIQUE)");
+  let release!: () => void;
+  server.replication.gate = new Promise((resolve) => (release = resolve));
+  server.replication.maxInFlight = 0;
+  const proposedBefore = server.replication.index;
+  client.send({
+    type: "execSql",
+    schema: 0,
+    dbId: 0,
+    sql: "INSERT INTO m VALUES (1); INSERT INTO m VALUES (2); INSERT INTO m VALUES (1)",
+    params: [],
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  // The first write is proposed and held by raft; the second statement has not run.
+  assert.equal(server.replication.inFlight, 1);
+  assert.equal(server.replication.index, proposedBefore + 1);
+  server.replication.gate = null;
+  release();
+  assert.deepEqual(await client.next(), {
+    type: "failure",
+    code: 2067,
+    message: "UNIQUE constraint failed: m.n",
+  });
+  // Each write went through raft alone, one after the other; both stay committed.
+  assert.equal(server.replication.maxInFlight, 1);
+  assert.equal(server.replication.index, proposedBefore + 2);
+  assert.deepEqual(rowsOf((await querySql(client, "SELECT n FROM m ORDER BY n")).parts), [
+    [1],
+    [2],
+  ]);
+  // A statement that fails to prepare stops the rest the same way.
+  assert.deepEqual(await execSql(client, "INSERT INTO m VALUES (3); INSERT INTO nope VALUES (1)"), {
+    type: "failure",
+    code: 1,
+    message: "no such table: nope",
+  });
+  assert.equal(server.replication.index, proposedBefore + 3);
+  assert.deepEqual(rowsOf((await querySql(client, "SELECT n FROM m ORDER BY n")).parts), [
+    [1],
+    [2],
+    [3],
+  ]);
+  client.close();
+});
+
 test("when a pipelined transaction fails, the ones built on it fail too and nothing shows", async () => {
   const setup = await opened("cascade");
   await execSql(setup, "CREATE TABLE c (n INTEGER)");
