@@ -12,8 +12,13 @@ after(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
 
-async function startNode(id: bigint, dataDir: string, address = "127.0.0.1:0"): Promise<Node> {
-  const node = new Node({ id, address, dataDir, networkLatencyMs: 20 });
+async function startNode(
+  id: bigint,
+  dataDir: string,
+  address = "127.0.0.1:0",
+  snapshots: { snapshotThreshold?: number; snapshotTrailing?: number } = {},
+): Promise<Node> {
+  const node = new Node({ id, address, dataDir, networkLatencyMs: 20, ...snapshots });
   await node.start();
   return node;
 }
@@ -63,4 +68,64 @@ test("three nodes replicate writes and survive the leader's death", async () => 
   await db.close();
   await db2.close();
   for (const node of survivors) await node.close();
+});
+
+test("a follower restarted after the leader compacted past its log installs a snapshot and catches up", async () => {
+  const base = await mkdtemp(join(tmpdir(), "node-cluster-"));
+  dirs.push(base);
+  const snapshots = { snapshotThreshold: 16, snapshotTrailing: 16 };
+  const nodes = [await startNode(BOOTSTRAP_ID, join(base, "1"), undefined, snapshots)];
+  await leaderOf(nodes);
+  for (const i of [2, 3]) {
+    const node = await startNode(
+      generateId(`node${i}`),
+      join(base, String(i)),
+      undefined,
+      snapshots,
+    );
+    const admin = await Client.findLeader(nodes.map((n) => n.address));
+    await admin.add({ id: node.id, address: node.address, role: "voter" });
+    admin.close();
+    nodes.push(node);
+  }
+  const db = await connect({
+    cluster: nodes.map((n) => n.address),
+    database: "app",
+    timeoutMs: 20_000,
+  });
+  try {
+    await db.exec("CREATE TABLE t (n INTEGER)");
+    for (let i = 0; i < 10; i++) await db.exec("INSERT INTO t VALUES (?)", [i]);
+    const leader = await leaderOf(nodes);
+    const lagging = nodes.find((n) => n !== leader)!;
+    const [id, address] = [lagging.id, lagging.address];
+    await lagging.close();
+    // 16 entries of trailing log behind a snapshot every 16: after 100 more the leader's log
+    // starts well past the lagging node's last entry.
+    for (let i = 10; i < 110; i++) await db.exec("INSERT INTO t VALUES (?)", [i]);
+    const restarted = await startNode(
+      id,
+      join(base, String(nodes.indexOf(lagging) + 1)),
+      address,
+      snapshots,
+    );
+    nodes[nodes.indexOf(lagging)] = restarted;
+    assert.equal(restarted.raftStats.snapshotsInstalled, 0, "its own snapshot is not counted");
+    await waitFor("the restarted node to apply the leader's index", () =>
+      restarted.raftStats.appliedIndex >= leader.raftStats.appliedIndex ? true : undefined,
+    );
+    assert.ok(restarted.raftStats.snapshotsInstalled >= 1, "it caught up through InstallSnapshot");
+    assert.equal(leader.raftStats.snapshotsInstalled, 0);
+    // What it holds is the leader's data: its own Dump.
+    const admin = await Client.connect(restarted.address);
+    const [local] = await admin.dump("app");
+    admin.close();
+    const leaderAdmin = await Client.connect(leader.address);
+    const [expected] = await leaderAdmin.dump("app");
+    leaderAdmin.close();
+    assert.ok(Buffer.from(local.data).equals(Buffer.from(expected.data)));
+  } finally {
+    await db.close();
+    for (const node of nodes) await node.close();
+  }
 });
