@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -39,6 +39,22 @@ function gone(pid: number): boolean {
   }
 }
 
+/**
+ * better-sqlite3 (a dev dependency) installs a prebuilt binary downloaded from GitHub, or else
+ * compiles itself for minutes; CI machines here cannot download it, and the checkout's `npm ci`
+ * already compiled it once. prebuild-install's documented local-prebuilds directory gets that
+ * binary, packed as the release asset would be, so the clone's `npm ci` installs it at once.
+ */
+async function localBetterSqlite3Prebuild(scratch: string): Promise<Record<string, string>> {
+  const module = join(REPO, "node_modules", "better-sqlite3");
+  const { version } = JSON.parse(await readFile(join(module, "package.json"), "utf8"));
+  const asset = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
+  const dir = join(scratch, ".local-prebuilds");
+  await mkdir(dir, { recursive: true });
+  await run("tar", ["-czf", join(dir, asset), "-C", module, "build/Release/better_sqlite3.node"]);
+  return { npm_config_better_sqlite3_local_prebuilds: dir };
+}
+
 /** The commands of the README's first ```sh block, comments stripped. */
 async function firstRunCommands(): Promise<string[]> {
   const readme = await readFile(join(REPO, "README.md"), "utf8");
@@ -55,14 +71,16 @@ test("the README's first commands: npm ci && npm start on a fresh clone runs a 3
   const ci = await readFile(join(REPO, ".ci", "run"), "utf8");
   assert.ok(ci.split("\n").includes(firstRun[1]), ".ci/run runs the README's test command");
 
-  const root = await mkdtemp(join(tmpdir(), "readme-first-run-"));
-  cleanups.push(() => rm(root, { recursive: true, force: true }));
+  const scratch = await mkdtemp(join(tmpdir(), "readme-first-run-"));
+  cleanups.push(() => rm(scratch, { recursive: true, force: true }));
+  const root = join(scratch, "dqlite-ts");
   // A fresh clone of what is committed, as a newcomer gets it.
   await run("git", ["clone", "--quiet", "--no-hardlinks", REPO, root], { timeout: 120_000 });
   const child = spawn("bash", ["-c", firstRun[0]], {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
+    env: { ...process.env, ...(await localBetterSqlite3Prebuild(scratch)) },
   });
   start = child;
   let stdout = "";
