@@ -40,6 +40,17 @@ export interface ClusterOptions {
   inject?: string;
 }
 
+/** A removal that did not happen in time; `leaderFound` tells whether any attempt found a leader. */
+export class RemovalError extends Error {
+  readonly leaderFound: boolean;
+
+  constructor(message: string, leaderFound: boolean, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "RemovalError";
+    this.leaderFound = leaderFound;
+  }
+}
+
 /** One node of the cluster: where it lives and its process, if running. */
 export interface ClusterNode {
   readonly index: number;
@@ -377,27 +388,78 @@ export class FaultCluster {
     return false;
   }
 
-  /** Removes node `index` from the configuration through the leader. */
+  /**
+   * Removes node `index` from the configuration through the leader, trying again (500 ms apart)
+   * for `timeoutMs`. Rejects with a RemovalError that tells whether any attempt found a leader;
+   * a removal that went through after its answer was lost counts as done.
+   */
   async removeMember(index: number, timeoutMs = 20_000): Promise<void> {
     const address = this.node(index).address;
-    await waitFor(
-      `removal of node ${index}`,
-      async () => {
+    let attempts = 0;
+    let leaderFound = 0;
+    let lastError: unknown;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      attempts++;
+      try {
         const client = await Client.findLeader(this.addresses, { timeoutMs: 5000 });
+        leaderFound++;
         try {
           const member = (await client.cluster({ timeoutMs: 5000 })).find(
             (n) => n.address === address,
           );
           if (member) await client.remove(member.id, { timeoutMs: 5000 });
-          return true;
+          break;
         } finally {
           client.close();
         }
-      },
-      timeoutMs,
-      500,
-    );
+      } catch (error) {
+        lastError = error;
+      }
+      if (Date.now() + 500 >= deadline) {
+        // The last answer may have been lost after the removal was made.
+        const members = await this.members(5000).catch(() => undefined);
+        if (members !== undefined && !members.some((n) => n.address === address)) break;
+        throw new RemovalError(
+          `removal of node ${index} not done after ${attempts} attempts in ${timeoutMs} ms ` +
+            `(a leader was found ${leaderFound} times)`,
+          leaderFound > 0,
+          { cause: lastError },
+        );
+      }
+      await sleep(500);
+    }
     this.node(index).removed = true;
+  }
+
+  /**
+   * Who each running member node says leads (its address, "none", or the error it gave), and
+   * the node that leader discovery finds, if any: asks the cluster whether it has a leader.
+   */
+  async leadership(timeoutMs = 5000): Promise<{ leader: number | undefined; views: string }> {
+    const views: string[] = [];
+    for (const node of this.nodes) {
+      if (node.removed || !node.process?.alive() || node.paused) continue;
+      let seen: string;
+      try {
+        const client = await Client.connect(node.address, { timeoutMs: 2000 });
+        try {
+          const leader = await client.leader({ timeoutMs: 2000 });
+          seen = leader === undefined ? "none" : this.#name(leader.address);
+        } finally {
+          client.close();
+        }
+      } catch (error) {
+        seen = `error (${(error as Error).message})`;
+      }
+      views.push(`n${node.index}: ${seen}`);
+    }
+    return { leader: await this.leader(timeoutMs), views: views.join(", ") };
+  }
+
+  #name(address: string): string {
+    const node = this.nodes.find((n) => n.address === address);
+    return node ? `n${node.index}` : address;
   }
 
   /**

@@ -69,6 +69,7 @@ export async function runCombination(
   const context: NemesisContext = {
     cluster,
     random,
+    nemeses: spec.nemeses,
     finding: (text) => {
       findings.push(text);
       log(`FINDING ${text}`);

@@ -7,6 +7,8 @@ import type { Random } from "../workloads/workload.js";
 export interface NemesisContext {
   readonly cluster: FaultCluster;
   readonly random: Random;
+  /** The nemeses of this run, by name (a nemesis may judge what it sees by what else runs). */
+  readonly nemeses: readonly string[];
   /** Records a problem of the system under test (reported as a failure of the run). */
   finding(text: string): void;
   /** Notes something in the run's timeline. */
