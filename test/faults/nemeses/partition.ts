@@ -6,11 +6,14 @@ import { type Nemesis, shuffle } from "./nemesis.js";
 export type PartitionMode = "one" | "halves" | "leader" | "bridge" | "ring";
 
 export function partitionNemesis(modes: readonly PartitionMode[]): Nemesis {
+  // Modes are dealt from a shuffled deck, so that a short run goes through different ones.
+  let deck: PartitionMode[] = [];
   return {
     name: `partition(${modes.join(",")})`,
     async start({ cluster, random }) {
       const all = cluster.nodes.map((n) => n.index);
-      const mode = modes[Math.floor(random() * modes.length)]!;
+      if (deck.length === 0) deck = shuffle(random, modes);
+      const mode = deck.pop()!;
       const order = shuffle(random, all);
       switch (mode) {
         case "one":
