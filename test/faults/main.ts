@@ -1,48 +1,20 @@
 // npm run test:faults [-- --long] [-- --only append:partition+kill] [-- --seconds N] [-- --seed S]
 //                     [-- --regressions] [-- --inject lost-write|fail-but-applied]
 //
-// Runs the workload × nemesis matrix against a 5-node cluster of our nodes in network
-// namespaces and checks every history. The short form (CI) covers every workload and every
-// nemesis at least once on one shared cluster in about five minutes; --long runs the full
+// Runs the workload × nemesis matrix (matrix.ts) against a 5-node cluster of our nodes in network
+// namespaces and checks every history. The short form (CI) pairs every workload with every kind
+// of fault at least once on one shared cluster in about six minutes; --long runs the full
 // matrix for 240 s per combination, each on a fresh cluster, like jepsen.dqlite.
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { FaultCluster } from "./cluster.js";
+import { LONG_NEMESES, SHORT_MATRIX } from "./matrix.js";
 import { NEMESIS_NAMES, type NemesisName } from "./nemeses/index.js";
 import { cleanupAll } from "./net/cleanup.js";
 import { type RunReport, type RunSpec, runCombination, runName } from "./runner.js";
 import { WORKLOAD_NAMES, type WorkloadName } from "./workloads/index.js";
-
-/** The short matrix: every workload and every nemesis at least once, combined sensibly. */
-const SHORT_MATRIX: readonly [WorkloadName, NemesisName[]][] = [
-  ["append", ["partition"]],
-  ["append", ["kill", "pause"]],
-  ["register", ["partition-leader", "pause"]],
-  ["register", ["kill", "stop"]],
-  ["bank", ["pause", "partition"]],
-  ["bank", ["clock", "stop", "packet"]],
-  ["set", ["disk-full", "kill"]],
-  ["set", ["member"]],
-  ["append", ["member", "disk-full", "clock"]],
-];
-
-const LONG_NEMESES: readonly NemesisName[][] = [
-  ["none"],
-  ["partition"],
-  ["partition-leader"],
-  ["kill"],
-  ["pause"],
-  ["stop"],
-  ["disk-full"],
-  ["member"],
-  ["clock"],
-  ["packet"],
-  ["partition", "kill"],
-  ["pause", "member"],
-  ["partition", "kill", "pause", "stop", "disk-full", "member", "clock", "packet"],
-];
 
 function parseSpec(text: string, durationMs: number): RunSpec {
   const [workload, nemeses = "none"] = text.split(":");

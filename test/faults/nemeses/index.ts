@@ -25,6 +25,16 @@ export const NEMESIS_NAMES = [
 ] as const;
 export type NemesisName = (typeof NEMESIS_NAMES)[number];
 
+/** What a nemesis breaks: the partition-* names are single modes of the partition nemesis. */
+export function nemesisKind(name: NemesisName): string {
+  return name.startsWith("partition") ? "partition" : name;
+}
+
+/** Every kind of fault the harness injects (partition, kill, pause, ...). */
+export const NEMESIS_KINDS: readonly string[] = [
+  ...new Set(NEMESIS_NAMES.filter((n) => n !== "none").map(nemesisKind)),
+];
+
 export function makeNemesis(name: NemesisName): Nemesis | undefined {
   switch (name) {
     case "none":
