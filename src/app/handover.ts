@@ -55,7 +55,16 @@ export async function handover(context: AppContext, signal: AbortSignal): Promis
         context.logger.info({}, "stepped down to spare");
         return;
       } catch (error) {
-        if (signal.aborted || !(await pause(DEMOTE_RETRY_MS, signal))) {
+        if (signal.aborted) {
+          throw new AppError(`demote ourselves: ${describeError(error)}`, { cause: error });
+        }
+        // With four voters for a moment, the leader's roles round may demote this node before
+        // it demotes itself (or remove it): then its own demotion is refused, and it is done.
+        if (await alreadySpare(context, client, signal)) {
+          context.logger.info({}, "already a spare");
+          return;
+        }
+        if (!(await pause(DEMOTE_RETRY_MS, signal))) {
           throw new AppError(`demote ourselves: ${describeError(error)}`, { cause: error });
         }
         // A new leader may have been elected meanwhile: ask the cluster again.
@@ -65,6 +74,20 @@ export async function handover(context: AppContext, signal: AbortSignal): Promis
     }
   } finally {
     client.close();
+  }
+}
+
+/** Whether the node `client` talks to lists this node as a spare, or not at all. */
+async function alreadySpare(
+  context: AppContext,
+  client: Client,
+  signal: AbortSignal,
+): Promise<boolean> {
+  try {
+    const self = (await client.cluster({ signal })).find((node) => node.id === context.id);
+    return self === undefined || self.role === Role.Spare;
+  } catch {
+    return false;
   }
 }
 
