@@ -1,18 +1,14 @@
-// dqlite-benchmark both ways for 5 s each: three of our processes in the embedded mode (two
-// nodes that only serve, one --driver that runs the workload) leave go-dqlite's result files in
-// <dir>/<db>/results; and the --client mode against a real 3-node Debian cluster leaves them in
-// <dir>/results.
+// dqlite-benchmark's embedded mode for 5 s: three of our processes (two nodes that only serve,
+// one --driver that runs the workload) leave go-dqlite's result files in <dir>/<db>/results.
+// The --client mode against our cluster and a real one is in benchmark-both.compat.ts.
 import assert from "node:assert/strict";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { after, before, test } from "node:test";
-import { main } from "../../src/cli/dqlite-benchmark.js";
 import { ourProgram } from "../harness/our-cluster.js";
 import { freePorts } from "../harness/ports.js";
 import { startProcess, type TestProcess, waitFor } from "../harness/processes.js";
-import { type DemoCluster, requireRealDqlite, startDemoCluster } from "../harness/real-dqlite.js";
 import { checkResultsDirectory, parseSummaryLine } from "./benchmark-embedded-files.js";
 
 const READY_LINE = "Benchmark client ready. Send signal to abort or when done.";
@@ -27,14 +23,6 @@ after(async () => {
   for (const proc of started) await proc.stop(10_000);
   if (work) await rm(work, { recursive: true, force: true });
 });
-
-class Collector extends Writable {
-  text = "";
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
 
 function lines(text: string): string[] {
   return text.split("\n").filter((line) => line !== "");
@@ -114,34 +102,5 @@ test("embedded: a 3-node run of ours with one --driver writes valid result files
   // Every instance kept its node in <dir>/<db>.
   for (const address of addresses) {
     assert.ok((await stat(join(dir, address, "info.yaml"))).isFile(), address);
-  }
-});
-
-test("--client: a 5 s run against a real 3-node cluster writes valid result files", async () => {
-  requireRealDqlite();
-  let cluster: DemoCluster | undefined;
-  try {
-    cluster = await startDemoCluster(3);
-    const dir = join(work, "client");
-    const stdout = new Collector();
-    const stderr = new Collector();
-    const runStartNs = BigInt(Date.now()) * 1_000_000n;
-    const code = await main(
-      ["--client", "--cluster", cluster.servers, "--workers", "2", "--duration", "5", "--dir", dir],
-      { stdout, stderr },
-    );
-    const runEndNs = BigInt(Date.now()) * 1_000_000n;
-    assert.equal(code, 0, stderr.text);
-    const out = lines(stdout.text);
-    assert.equal(out[0], "Benchmark done. Results available here:");
-    assert.equal(out[1], join(dir, "results"));
-    const summary = parseSummaryLine(out.at(-1) ?? "");
-    const successes = await checkResultsDirectory(join(dir, "results"), 2, runStartNs, runEndNs);
-    assert.ok(
-      Math.abs(summary.opsPerSecond * 5 - successes) <= successes * 0.1 + 1,
-      `${summary.opsPerSecond} ops/s vs ${successes} successes in the files`,
-    );
-  } finally {
-    await cluster?.stop();
   }
 });

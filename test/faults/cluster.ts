@@ -32,6 +32,8 @@ export interface ClusterOptions {
   /** Nodes (1-based) whose data directory is a tmpfs of `tmpfsSizeMb`. */
   tmpfsNodes?: readonly number[];
   tmpfsSizeMb?: number;
+  /** Nodes (1-based) running in disk mode (pages in a file), beside memory-mode ones. */
+  diskModeNodes?: readonly number[];
   /** Run the apps under libfaketime (wall clock only) so their clocks can be moved. */
   faketime?: boolean;
   /** Where node logs go (kept after the run). */
@@ -74,8 +76,9 @@ export interface ClusterNode {
 export class FaultCluster {
   readonly network: ClusterNetwork;
   readonly nodes: readonly ClusterNode[];
-  readonly options: Required<Omit<ClusterOptions, "tmpfsNodes">> & {
+  readonly options: Required<Omit<ClusterOptions, "tmpfsNodes" | "diskModeNodes">> & {
     tmpfsNodes: readonly number[];
+    diskModeNodes: readonly number[];
   };
   #starts = 0;
   /** Exits nobody asked for (a crash of the app or the node inside it). */
@@ -108,6 +111,7 @@ export class FaultCluster {
       opTimeoutMs: options.opTimeoutMs ?? 3000,
       tmpfsNodes: options.tmpfsNodes ?? [],
       tmpfsSizeMb: options.tmpfsSizeMb ?? 64,
+      diskModeNodes: options.diskModeNodes ?? [],
       faketime: options.faketime ?? false,
       logDir: options.logDir,
       inject: options.inject ?? "",
@@ -186,6 +190,7 @@ export class FaultCluster {
       String(this.options.opTimeoutMs),
     ];
     if (join && join.length > 0) args.push("--cluster", join.join(","));
+    if (this.options.diskModeNodes.includes(index)) args.push("--disk-mode");
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       FAULTS_LOG_LEVEL: process.env.FAULTS_LOG_LEVEL ?? "info",

@@ -67,6 +67,9 @@ async function main(): Promise<number> {
     logDir,
     latencyMs: Number(values["latency-ms"]),
     tmpfsNodes: [1],
+    // Disk mode (pages in a file, go-dqlite's WithDiskMode) under the same faults, in a mixed
+    // cluster; the disk-full node stays in memory mode.
+    diskModeNodes: [2, 4],
     faketime: true,
     inject: values.inject,
   });

@@ -32,6 +32,7 @@ const { values: args } = parseArgs({
     cluster: { type: "string", default: "" },
     "latency-ms": { type: "string", default: "20" },
     "timeout-ms": { type: "string", default: "3000" },
+    "disk-mode": { type: "boolean", default: false },
   },
 });
 if (!args.dir || !args.address || !args.http) {
@@ -52,6 +53,7 @@ const app = await App.create(args.dir, {
   rolesAdjustmentFrequencyMs: 1000,
   snapshotThreshold: 128,
   snapshotTrailing: 1024,
+  diskMode: args["disk-mode"],
   logger,
 });
 let db: Database | null = null;
@@ -137,5 +139,5 @@ for (let attempt = 1; db === null; attempt++) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
-logger.info({ id: String(app.id) }, "app ready");
+logger.info({ id: String(app.id), diskMode: args["disk-mode"] }, "app ready");
 process.stdout.write(`ready ${app.id} ${app.address}\n`);
