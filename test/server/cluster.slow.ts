@@ -113,8 +113,16 @@ test("a node that missed more than the trailing log catches up through a snapsho
     (await imageOf(lagging)).equals(expected) ? true : undefined,
   );
   // It got there through InstallSnapshot: the restarted process installed a leader's snapshot.
-  const installed = await installedSince(lagging, logOffset);
-  assert.ok(installed.length >= 1, `no snapshot installed; log: ${await cluster.log(lagging)}`);
+  // (It reports that within 50 ms, and its output reaches the log file through a pipe: wait.)
+  const installed = await waitFor(
+    "the lagging node to report an installed snapshot",
+    async () => {
+      const lines = await installedSince(lagging, logOffset);
+      return lines.length >= 1 ? lines : undefined;
+    },
+    10_000,
+  ).catch(async () => assert.fail(`no snapshot installed; log: ${await cluster.log(lagging)}`));
+  assert.ok(installed.length >= 1);
   // The snapshot holds everything: the rows written while it was down are in its own copy.
   assert.deepEqual(await rowsOn(lagging, "SELECT count(*) AS n, max(k) AS last FROM kv"), [
     { n: written, last: written },
@@ -238,7 +246,9 @@ test("a node whose data directory was lost is removed, re-added by the operator 
       (await imageOf(lost)).equals(expected) ? true : undefined,
     );
     // The leader's log starts long after index 1: the new node began from a snapshot.
-    assert.ok((await installedSince(lost, logOffset)).length >= 1, "no snapshot installed");
+    await waitFor("the new node to report an installed snapshot", async () =>
+      (await installedSince(lost, logOffset)).length >= 1 ? true : undefined,
+    ).catch(async () => assert.fail(`no snapshot installed; log: ${await cluster.log(lost)}`));
     assert.deepEqual(await rowsOn(lost, "SELECT count(*) AS n, max(k) AS last FROM kv"), [
       { n: written, last: written },
     ]);
