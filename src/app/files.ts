@@ -1,10 +1,10 @@
 // The App's files beside raft's in its directory, with go-dqlite's names, shapes and rules:
 // info.yaml (this node's id and address), cluster.yaml (the YAML node store) and the empty `join`
 // marker (this node has yet to add itself to the cluster). go-dqlite can read what we write.
-import { randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, stat, unlink } from "node:fs/promises";
+import { mkdir, readFile, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { Document, parse } from "yaml";
+import { writeFileAtomically } from "../client/atomic-file.js";
 import { type NodeInfo, YamlNodeStore } from "../client/index.js";
 import { generateId } from "../server/index.js";
 import { BOOTSTRAP_ID, Role } from "../wire/index.js";
@@ -62,10 +62,10 @@ export async function openAppDirectory(
         identity = { id: BOOTSTRAP_ID, address };
       } else {
         identity = { id: generateId(address), address };
-        await writeAtomically(join(dir, JOIN_FILE), "");
+        await writeFileAtomically(join(dir, JOIN_FILE), "", 0o600);
         created.push(JOIN_FILE);
       }
-      await writeAtomically(join(dir, INFO_FILE), formatInfo(identity));
+      await writeFileAtomically(join(dir, INFO_FILE), formatInfo(identity), 0o600);
       created.push(INFO_FILE);
     } else {
       identity = await readInfo(dir);
@@ -173,23 +173,5 @@ async function exists(dir: string, file: string): Promise<boolean> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
     throw new AppError(`check if ${file} exists: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-/** Temporary file, fsync, rename, mode 0600: a crash leaves the old file or the new one. */
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const temporary = `${path}.${randomBytes(6).toString("hex")}.tmp`;
-  const file = await open(temporary, "wx", 0o600);
-  try {
-    try {
-      await file.writeFile(text, "utf8");
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temporary, path);
-  } catch (error) {
-    await unlink(temporary).catch(() => {});
-    throw error;
   }
 }
