@@ -27,6 +27,7 @@ import {
   type SnapshotData,
 } from "./core/types.js";
 import { type DialFunction, dialTcp } from "./io/dial.js";
+import { listenerGone } from "./io/probe.js";
 import { RaftTransport, type TransportStats } from "./io/raft-transport.js";
 import { releaseSnapshot } from "./io/snapshot-data.js";
 import type { LoadedState, RaftStorage } from "./io/storage.js";
@@ -448,13 +449,8 @@ export class RaftNode {
     if (address === undefined) return;
     const dial = this.#options.dial ?? dialTcp;
     const timeoutMs = Math.min(1000, this.#options.electionTimeoutMs / 2);
-    try {
-      const socket = await dial(address, AbortSignal.timeout(timeoutMs));
-      socket.destroy();
-      return; // something listens there: let the election timeout decide
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ECONNREFUSED") return;
-    }
+    // Something listening there: let the election timeout decide.
+    if (!(await listenerGone(dial, address, { timeoutMs }))) return;
     if (this.#raft !== raft || this.#phase !== "running") return;
     raft.leaderUnreachable(peerId);
     // Followers that noticed together campaign in turns (by id) so they do not split the vote,

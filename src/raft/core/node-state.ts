@@ -85,7 +85,7 @@ export class NodeState {
    * refuses votes (like a follower that knows a leader) for one election timeout, so that a
    * leader's read lease survives followers restarting.
    */
-  readonly voteGuardUntilMs: number;
+  voteGuardUntilMs: number;
   randomizedElectionTimeoutMs = 0;
   candidate: CandidateState | null = null;
   leader: LeaderState | null = null;

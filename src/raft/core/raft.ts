@@ -190,7 +190,13 @@ export class Raft {
    */
   leaderUnreachable(id: NodeId): void {
     const node = this.#node;
-    if (node.role === "follower" && node.leaderId === id && id !== 0n) node.setLeader(0n);
+    if (node.role !== "follower" || node.leaderId !== id || id === 0n) return;
+    node.setLeader(0n);
+    // The guard a restart puts on votes keeps a promise to whichever leader this node may have
+    // acknowledged before it went down. That leader's term is at most this one: either it is
+    // `id` (one leader per term), now gone, or an older one whose lease had run out before `id`
+    // was elected. Keeping the guard would only make the others wait out the election timeout.
+    node.voteGuardUntilMs = Number.NEGATIVE_INFINITY;
   }
 
   /** Starts an election now (pre-vote first) if this follower knows no leader and may campaign. */

@@ -189,7 +189,50 @@ export class SimCluster {
     if (!node.alive) return;
     this.trace(`n${id} crash`);
     this.stats.crashes++;
+    const generation = node.restarts;
     node.crash((disk) => disk.crash(this.prng));
+    this.#probeDeadLeader(id, generation);
+  }
+
+  /**
+   * The driver's fast failover (raft-node.ts): each follower of a crashed leader sees its
+   * connection close, finds the address refusing connections (unless the node is back by then),
+   * forgets the leader and, after a pause ranked by id, campaigns.
+   */
+  #probeDeadLeader(deadId: NodeId, deadGeneration: number): void {
+    const followers = [...this.nodes.values()].filter(
+      (n) => n.raft !== null && n.raft.state === "follower" && n.raft.leaderId === deadId,
+    );
+    for (const follower of followers) {
+      const generation = follower.restarts;
+      const alive = () => follower.raft !== null && follower.restarts === generation;
+      const probedAt = this.#now + this.prng.int(1, 20);
+      this.#events.push(probedAt, {
+        kind: "call",
+        fn: () => {
+          const dead = this.node(deadId);
+          if (!alive() || dead.alive || dead.restarts !== deadGeneration) return;
+          const raft = follower.raft!;
+          this.trace(`n${follower.id} finds leader n${deadId} gone`);
+          raft.leaderUnreachable(deadId);
+          const rank = raft.configuration
+            .filter((s) => s.role === RaftRole.Voter && s.id !== deadId)
+            .map((s) => s.id)
+            .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+            .indexOf(follower.id);
+          const pauseMs = 100 + Math.max(0, rank) * 250 + this.prng.int(0, 50);
+          this.#events.push(this.#now + pauseMs, {
+            kind: "call",
+            fn: () => {
+              if (!alive()) return;
+              follower.raft!.campaignIfLeaderless();
+              this.#drive(follower);
+            },
+          });
+          this.#drive(follower);
+        },
+      });
+    }
   }
 
   // ------------------------------------------------------------------ time

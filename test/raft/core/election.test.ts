@@ -282,3 +282,52 @@ test("a node with a pending transfer still gives one vote per term (libraft 0.15
     ],
   );
 });
+
+test("a restarted follower that finds its leader gone grants votes at once, despite its start guard", () => {
+  const h = new Harness({ members: [1, 2, 3], options: { voteGuardOnStart: true } });
+  h.campaign(1);
+  h.restart(2);
+  h.run(300); // node 2 follows node 1 again, well inside its guard (an election timeout)
+  assert.equal(h.raft(2).leaderId, 1n);
+  const ask = () => {
+    h.drop();
+    h.raft(2).step(
+      requestVote({
+        from: 3n,
+        to: 2n,
+        candidateId: 3n,
+        term: 3,
+        preVote: true,
+        lastLogIndex: 9,
+        lastLogTerm: 2,
+      }),
+    );
+    h.process(2);
+    return resultsTo(h, 3n)[0].voteGranted;
+  };
+  h.raft(2).leaderUnreachable(3n); // not its leader: nothing changes
+  assert.equal(h.raft(2).leaderId, 1n);
+  h.raft(2).leaderUnreachable(1n);
+  assert.equal(h.raft(2).leaderId, 0n);
+  assert.equal(ask(), true, "the guard kept a promise only to the dead leader");
+});
+
+test("a restarted node keeps its start guard while it knows no leader to have died", () => {
+  const h = new Harness({ members: [1, 2, 3], options: { voteGuardOnStart: true } });
+  h.campaign(1);
+  h.restart(2);
+  h.raft(2).leaderUnreachable(1n); // it never heard from node 1 since it started
+  h.raft(2).step(
+    requestVote({
+      from: 3n,
+      to: 2n,
+      candidateId: 3n,
+      term: 3,
+      preVote: true,
+      lastLogIndex: 9,
+      lastLogTerm: 2,
+    }),
+  );
+  h.process(2);
+  assert.equal(resultsTo(h, 3n)[0].voteGranted, false);
+});
