@@ -8,6 +8,7 @@
 //   node --import tsx bench/compare.ts [--short] [--sizes 3,1] [--seconds N]
 //                                      [--memory-mb N (default 100, 0 in short mode)]
 //                                      [--soak-minutes N (ours, kvwrite ×8, RSS every 30 s)]
+//                                      [--failovers N (leader kills per side, default 3, 1 short)]
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -341,6 +342,8 @@ export async function run(options: { short: boolean }): Promise<void> {
   // A database of this many MB is built in both clusters and RSS read (0: skip).
   const memoryMb = Number(flag("--memory-mb") ?? (short ? 0 : 100));
   const soakMinutes = Number(flag("--soak-minutes") ?? 0);
+  // Leader kills per side; each kill follows the restart of the node killed before.
+  const failovers = Number(flag("--failovers") ?? (short ? 1 : 3));
 
   const fsyncPerSecond = measureFsyncRate(short ? 500 : 2000);
   const roundTripUs = await measureLoopbackRoundTripUs(short ? 500 : 3000);
@@ -442,7 +445,7 @@ export async function run(options: { short: boolean }): Promise<void> {
       }
       if (size >= 3) {
         const failover: Record<Impl, number[]> = { real: [], ours: [] };
-        for (let rep = 0; rep < reps; rep++) {
+        for (let kill = 0; kill < failovers; kill++) {
           for (const impl of ["real", "ours"] as const) {
             failover[impl].push(await failoverSeconds(clusters[impl]));
           }
