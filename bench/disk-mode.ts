@@ -9,28 +9,18 @@
 // Standalone: node --import tsx bench/disk-mode.ts [--short]
 import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import Database from "better-sqlite3";
-import {
-  KV_SCHEMA,
-  KV_WRITE_SQL,
-  randomLetters,
-  randomValue,
-} from "../src/cli/benchmark/workload.js";
+import { KV_WRITE_SQL, randomLetters, randomValue } from "../src/cli/benchmark/workload.js";
 import { connect } from "../src/client/index.js";
-import { encodeDatabaseHeader, encodeSnapshotHeader } from "../src/fsm/index.js";
-import { RaftRole, type SnapshotStream } from "../src/raft/core/types.js";
-import { DiskStorage } from "../src/raft/io/disk-storage.js";
-import { fileSnapshot } from "../src/raft/io/snapshot-data.js";
 import { BOOTSTRAP_ID, Node } from "../src/server/node.js";
+import { buildKvDatabase, writeSnapshotDataDir } from "../test/fsm/large-database.js";
 
 const HEAP_CAP_MB = 512;
 const DATABASE = "bench";
-const ROW_VALUE_HEX_BYTES = 512; // values are 1 KiB of hex text
 
 interface ChildResult {
   mode: "disk" | "memory";
@@ -49,56 +39,6 @@ interface ChildResult {
 
 function key(i: number): string {
   return String(i).padStart(32, "0");
-}
-
-/** A SQLite file of about `targetBytes` in the kv table's shape, made by native SQLite. */
-function buildDatabase(path: string, targetBytes: number): number {
-  const db = new Database(path);
-  db.pragma("page_size = 4096");
-  db.pragma("journal_mode = WAL"); // page 1 then carries the WAL-mode bytes dqlite stores
-  db.exec(KV_SCHEMA);
-  const rowsPerBatch = 50_000;
-  const insert = db.prepare(
-    `WITH RECURSIVE n(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-     INSERT INTO model (key, value) SELECT printf('%032d', i), hex(randomblob(${ROW_VALUE_HEX_BYTES})) FROM n`,
-  );
-  let rows = 0;
-  const pageCount = () => Number(db.pragma("page_count", { simple: true }));
-  while (pageCount() * 4096 < targetBytes) {
-    insert.run(rows, rows + rowsPerBatch - 1);
-    rows += rowsPerBatch;
-    db.pragma("wal_checkpoint(TRUNCATE)");
-  }
-  db.pragma("wal_checkpoint(TRUNCATE)");
-  db.close();
-  return rows;
-}
-
-/** A raft data directory whose only content is a snapshot holding the database file. */
-async function writeDataDirectory(dataDir: string, databasePath: string, address: string) {
-  const sizeBytes = (await stat(databasePath)).size;
-  const file = fileSnapshot(databasePath, sizeBytes);
-  const header = encodeSnapshotHeader(1);
-  const databaseHeader = encodeDatabaseHeader(DATABASE, sizeBytes);
-  const data: SnapshotStream = {
-    sizeBytes: header.length + databaseHeader.length + sizeBytes,
-    async *chunks() {
-      yield header;
-      yield databaseHeader;
-      yield* file.chunks();
-    },
-    release() {},
-  };
-  const storage = new DiskStorage(dataDir);
-  await storage.load();
-  await storage.setHardState({ term: 1, votedFor: 0n });
-  const configuration = [{ id: BOOTSTRAP_ID, address, role: RaftRole.Voter }];
-  await storage.installSnapshot({
-    meta: { index: 1, term: 1, configuration, configurationIndex: 1 },
-    data,
-  });
-  await storage.close();
-  return sizeBytes;
 }
 
 function runChild(args: string[], heapCapMb: number | null): Promise<ChildResult> {
@@ -228,12 +168,15 @@ export async function run(options: { short: boolean }): Promise<void> {
     ] as const) {
       let started = performance.now();
       const databasePath = join(dir, `${mode}.db`);
-      const rows = buildDatabase(databasePath, targetBytes);
+      const rows = buildKvDatabase(databasePath, targetBytes);
       const buildMs = performance.now() - started;
       const dataDir = join(dir, `${mode}-node`);
       const address = `127.0.0.1:${await freePort()}`;
       started = performance.now();
-      const databaseBytes = await writeDataDirectory(dataDir, databasePath, address);
+      const databaseBytes = await writeSnapshotDataDir(dataDir, databasePath, DATABASE, {
+        id: BOOTSTRAP_ID,
+        address,
+      });
       const installMs = performance.now() - started;
       await rm(databasePath, { force: true });
       console.log(

@@ -7,7 +7,7 @@ import { Connection, type ConnectionOptions, expectResponse } from "./connection
 import { checkTimeoutMs, Deadline, sleep } from "./deadline.js";
 import { type DialFunction, dialTcp } from "./dial.js";
 import { NoLeaderError, TimeoutError } from "./errors.js";
-import { type Logger, silentLogger } from "./logger.js";
+import { type Logger, silentLogger } from "../log/logger.js";
 import { MemoryNodeStore, type NodeInfo, type NodeStore } from "./node-store.js";
 
 /** How leader discovery dials, waits and retries (defaults are go-dqlite's). */

@@ -5,7 +5,7 @@ import { ErrorCode } from "../wire/index.js";
 import { Connector, type ConnectorOptions, toNodeStore } from "./connector.js";
 import { type CallOptions, checkTimeoutMs, Deadline, sleep } from "./deadline.js";
 import { ConnectionError, LeadershipLostError, NotLeaderError, SqliteError } from "./errors.js";
-import { checkLogLevel, type LogLevel, silentLogger } from "./logger.js";
+import { checkLogLevel, type LogLevel, silentLogger } from "../log/logger.js";
 import type { NodeStore } from "./node-store.js";
 import { SessionPool } from "./pool.js";
 import { Queryable } from "./queryable.js";

@@ -20,7 +20,7 @@ export {
   TransactionLostError,
 } from "./errors.js";
 export { type HttpUpgradeDialOptions, httpUpgradeDial } from "./http-upgrade-dial.js";
-export type { LogFn, Logger, LogLevel } from "./logger.js";
+export type { LogFn, Logger, LogLevel } from "../log/logger.js";
 export {
   MemoryNodeStore,
   type NodeInfo,

@@ -1,7 +1,7 @@
 // SQL tracing, go-dqlite's WithTracing: one log line per request that runs SQL, after its answer
 // (or failure), with the time it took. The message is go-dqlite's (`0.002s request exec: "..."`);
 // the fields carry the same facts for structured logs.
-import type { Logger, LogLevel } from "./logger.js";
+import type { Logger, LogLevel } from "../log/logger.js";
 
 /** Which request ran: Prepare, ExecSQL/Exec, QuerySQL/Query (up to the first Rows message). */
 export type TracedRequest = "prepared" | "exec" | "query";

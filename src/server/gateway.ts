@@ -26,7 +26,7 @@ import {
   ValueType,
   WireDecodeError,
 } from "../wire/index.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../log/logger.js";
 import { type Replication, ReplicationError } from "./replication.js";
 import { type ColumnPlan, planColumns, writeRow } from "./row-encoding.js";
 import { StatementCache } from "./statement-cache.js";

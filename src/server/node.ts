@@ -14,7 +14,7 @@ import { loadSqlite } from "../sqlite/index.js";
 import { BOOTSTRAP_ID, StreamDecoder } from "../wire/index.js";
 import { Gateway, type GatewayServices, type NodeMetadata } from "./gateway.js";
 import { Listener } from "./listener.js";
-import { type Logger, silentLogger } from "./logger.js";
+import { type Logger, silentLogger } from "../log/logger.js";
 import { RaftReplication } from "./raft-replication.js";
 import { reconfigureMembership } from "./reconfigure.js";
 import { ReplicationError } from "./replication.js";

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import type { Duplex } from "node:stream";
 import { test } from "node:test";
 import { connect, dialTcp, NoLeaderError, SqliteError } from "../../src/client/index.js";
-import type { Logger, LogLevel } from "../../src/client/logger.js";
+import type { Logger, LogLevel } from "../../src/log/logger.js";
 import { FakeCluster, FakeNode, rowsMessage } from "./fake-server.js";
 
 interface Line {

@@ -15,7 +15,7 @@ import { Client, connect } from "../../src/client/index.js";
 import type { Message } from "../../src/raft/core/types.js";
 import { dialTcp, parseAddress } from "../../src/raft/io/dial.js";
 import { MessageDecoder } from "../../src/raft/io/message-decoder.js";
-import type { Logger } from "../../src/server/logger.js";
+import type { Logger } from "../../src/log/logger.js";
 import { BOOTSTRAP_ID, generateId, Node } from "../../src/server/node.js";
 import { freePorts } from "../harness/ports.js";
 import { waitFor } from "../harness/processes.js";

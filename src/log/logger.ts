@@ -1,10 +1,9 @@
-// The logging interface of the client: pino's `(fields, message)` call shape, so a pino logger
-// (or the Node's and App's logger, which has the same shape) can be passed as it is.
+// The logging interface every layer above raft takes, client and server alike: pino's
+// `(fields, message)` call shape, so a pino logger can be passed as it is. Quiet unless asked.
 
 /** One log method: structured fields, then the message. */
 export type LogFn = (fields: Record<string, unknown>, message: string) => void;
 
-/** Where the client logs (leader search, SQL tracing). */
 export interface Logger {
   debug: LogFn;
   info: LogFn;
