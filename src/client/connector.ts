@@ -3,11 +3,12 @@
 // following one redirect; the first node that names itself, under exactly the address we dialled,
 // gets Client(0) and becomes the leader connection. Attempts repeat with capped exponential
 // backoff until the caller's deadline or the retry limit.
+
+import { type Logger, silentLogger } from "../log/logger.js";
 import { Connection, type ConnectionOptions, expectResponse } from "./connection.js";
 import { checkTimeoutMs, Deadline, sleep } from "./deadline.js";
 import { type DialFunction, dialTcp } from "./dial.js";
 import { NoLeaderError, TimeoutError } from "./errors.js";
-import { type Logger, silentLogger } from "../log/logger.js";
 import { MemoryNodeStore, type NodeInfo, type NodeStore } from "./node-store.js";
 
 /** How leader discovery dials, waits and retries (defaults are go-dqlite's). */

@@ -1,11 +1,12 @@
 // The SQL API's entry point: `connect` opens a database by name on a cluster and returns a handle
 // backed by a small pool of leader connections. Statements that fail because the leader changed
 // run again on the new leader when that cannot apply them twice (see retry-policy.ts).
+
+import { checkLogLevel, type LogLevel, silentLogger } from "../log/logger.js";
 import { ErrorCode } from "../wire/index.js";
 import { Connector, type ConnectorOptions, toNodeStore } from "./connector.js";
 import { type CallOptions, checkTimeoutMs, Deadline, sleep } from "./deadline.js";
 import { ConnectionError, LeadershipLostError, NotLeaderError, SqliteError } from "./errors.js";
-import { checkLogLevel, type LogLevel, silentLogger } from "../log/logger.js";
 import type { NodeStore } from "./node-store.js";
 import { SessionPool } from "./pool.js";
 import { Queryable } from "./queryable.js";

@@ -1,4 +1,6 @@
 // Public API of the dqlite client: the SQL API, the admin Client, node stores and errors.
+
+export type { LogFn, Logger, LogLevel } from "../log/logger.js";
 export { Client, type ClientOptions, type DumpedFile, type NodeMetadata } from "./client.js";
 export type { ConnectorOptions } from "./connector.js";
 export {
@@ -20,7 +22,6 @@ export {
   TransactionLostError,
 } from "./errors.js";
 export { type HttpUpgradeDialOptions, httpUpgradeDial } from "./http-upgrade-dial.js";
-export type { LogFn, Logger, LogLevel } from "../log/logger.js";
 export {
   MemoryNodeStore,
   type NodeInfo,

@@ -3,6 +3,7 @@
 // order; the only message read while a request runs is an Interrupt during a streamed query.
 import type { Socket } from "node:net";
 import type { Fsm } from "../fsm/index.js";
+import type { Logger } from "../log/logger.js";
 import {
   type Connection,
   type PendingTransaction,
@@ -26,7 +27,6 @@ import {
   ValueType,
   WireDecodeError,
 } from "../wire/index.js";
-import type { Logger } from "../log/logger.js";
 import { type Replication, ReplicationError } from "./replication.js";
 import { type ColumnPlan, planColumns, writeRow } from "./row-encoding.js";
 import { StatementCache } from "./statement-cache.js";

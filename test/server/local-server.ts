@@ -3,9 +3,9 @@
 // can be checked without a cluster.
 import type { Socket } from "node:net";
 import { Fsm } from "../../src/fsm/index.js";
+import { silentLogger } from "../../src/log/logger.js";
 import { Gateway, type NodeMetadata } from "../../src/server/gateway.js";
 import { Listener } from "../../src/server/listener.js";
-import { silentLogger } from "../../src/log/logger.js";
 import { type Member, type Replication, ReplicationError } from "../../src/server/replication.js";
 import { WriterLock } from "../../src/server/writer-lock.js";
 import { loadSqlite } from "../../src/sqlite/index.js";
