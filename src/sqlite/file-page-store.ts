@@ -24,11 +24,9 @@ import {
   writeSync,
 } from "node:fs";
 import { invariant } from "./invariant.js";
+import { PageBufferPool } from "./page-buffer-pool.js";
 import { PageCache } from "./page-cache.js";
 import type { Pin, VersionedPages } from "./versioned-pages.js";
-
-/** Dropped buffers kept for reuse, per store. */
-const MAX_FREE_PAGES = 64;
 
 interface OlderImage {
   /** The version this image became current at (0: before any reader now pinned). */
@@ -62,9 +60,7 @@ export class FilePageStore implements VersionedPages {
   readonly #pins = new Map<number, number>();
   #pinTotal = 0;
   readonly #history = new Map<number, History>();
-  readonly #owned = new WeakSet<Uint8Array>();
-  readonly #exposed = new WeakSet<Uint8Array>();
-  #free: Uint8Array[] = [];
+  readonly #buffers = new PageBufferPool();
   #retired = false;
 
   /**
@@ -259,28 +255,20 @@ export class FilePageStore implements VersionedPages {
   }
 
   allocate(pageSizeBytes: number): Uint8Array {
-    const free = this.#free.pop();
-    if (free !== undefined && free.length === pageSizeBytes) return free;
-    const page = new Uint8Array(pageSizeBytes);
-    this.#owned.add(page);
-    return page;
+    return this.#buffers.allocate(pageSizeBytes);
   }
 
   copy(source: Uint8Array): Uint8Array {
-    const page = this.allocate(source.length);
-    page.set(source);
-    return page;
+    return this.#buffers.copy(source);
   }
 
   expose(pages: readonly Uint8Array[]): void {
-    for (const page of pages) this.#exposed.add(page);
+    for (const page of pages) this.#buffers.expose(page);
   }
 
   /** Only buffers that never became a page image come back here (an overlay rolled back). */
   recycle(page: Uint8Array): void {
-    if (this.#free.length < MAX_FREE_PAGES && this.#owned.has(page) && !this.#exposed.has(page)) {
-      this.#free.push(page);
-    }
+    this.#buffers.recycle(page);
   }
 
   commit(
@@ -398,7 +386,7 @@ export class FilePageStore implements VersionedPages {
     closeSync(this.#fd);
     this.#fd = null;
     this.#history.clear();
-    this.#free = [];
+    this.#buffers.clear();
   }
 
   #openFd(): number {

@@ -9,12 +9,10 @@
 // `page` and `latestPages` mark what they return as exposed, and exposed buffers are left to
 // the garbage collector. Code of this folder that copies an image at once uses `peek`.
 import { invariant } from "./invariant.js";
+import { PageBufferPool } from "./page-buffer-pool.js";
 import type { Pin, VersionedPages } from "./versioned-pages.js";
 
 export type { Pin } from "./versioned-pages.js";
-
-/** Dropped buffers kept for reuse, per store. */
-const MAX_FREE_PAGES = 64;
 
 interface PageVersion {
   readonly version: number;
@@ -42,11 +40,7 @@ export class PageStore implements VersionedPages {
   #pinTotal = 0;
   /** Indexes of pages that hold more than one version. */
   readonly #chained = new Set<number>();
-  /** Buffers this store allocated (only those can be recycled)... */
-  readonly #owned = new WeakSet<Uint8Array>();
-  /** ...unless they were handed out, after which someone else may still read them. */
-  readonly #exposed = new WeakSet<Uint8Array>();
-  #free: Uint8Array[] = [];
+  readonly #buffers = new PageBufferPool();
 
   /** 0 until the first page arrives. */
   get pageSizeBytes(): number {
@@ -108,7 +102,7 @@ export class PageStore implements VersionedPages {
   /** Image of page `pageNumber` as of `version` (latest by default); undefined if it had none. */
   page(pageNumber: number, version = this.#version): Uint8Array | undefined {
     const data = this.peek(pageNumber, version);
-    if (data !== undefined) this.#exposed.add(data);
+    if (data !== undefined) this.#buffers.expose(data);
     return data;
   }
 
@@ -125,7 +119,7 @@ export class PageStore implements VersionedPages {
   /** References to the images of pages 1..pageCount at the latest version (zero-copy). */
   latestPages(): Uint8Array[] {
     const pages = this.peekLatestPages();
-    for (const page of pages) this.#exposed.add(page);
+    for (const page of pages) this.#buffers.expose(page);
     return pages;
   }
 
@@ -156,30 +150,22 @@ export class PageStore implements VersionedPages {
 
   /** A page buffer for a new image (recycled when possible); give it to `commit` or `recycle`. */
   allocate(pageSizeBytes: number): Uint8Array {
-    const free = this.#free.pop();
-    if (free !== undefined && free.length === pageSizeBytes) return free;
-    const page = new Uint8Array(pageSizeBytes);
-    this.#owned.add(page);
-    return page;
+    return this.#buffers.allocate(pageSizeBytes);
   }
 
   /** A store-allocated copy of `source`. */
   copy(source: Uint8Array): Uint8Array {
-    const page = this.allocate(source.length);
-    page.set(source);
-    return page;
+    return this.#buffers.copy(source);
   }
 
   /** Marks images as handed out: they will never be recycled. */
   expose(pages: readonly Uint8Array[]): void {
-    for (const page of pages) this.#exposed.add(page);
+    for (const page of pages) this.#buffers.expose(page);
   }
 
   /** Takes back a buffer nobody uses any more (ignored if foreign or exposed). */
   recycle(page: Uint8Array): void {
-    if (this.#free.length < MAX_FREE_PAGES && this.#owned.has(page) && !this.#exposed.has(page)) {
-      this.#free.push(page);
-    }
+    this.#buffers.recycle(page);
   }
 
   #recycleChain(entry: PageVersion | null): void {
@@ -238,7 +224,7 @@ export class PageStore implements VersionedPages {
       // A different page size can only arrive with a whole new image (a restore).
       this.#pages = [];
       this.#chained.clear();
-      this.#free = [];
+      this.#buffers.clear();
     }
     this.#pageSizeBytes = pageSizeBytes;
   }
