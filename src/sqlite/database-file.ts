@@ -318,14 +318,10 @@ export class DatabaseFile implements FileHandle {
       else store.recycle(page);
     }
     pageNumbers.sort((a, b) => a - b);
-    if (
-      overlay.pageCount === basePageCount &&
-      this.#page1CounterOnly(pageNumbers, overlay.pages.get(1))
-    ) {
+    if (this.#page1CounterOnly(pageNumbers, overlay.pages.get(1))) {
       // Left out, as a WAL-mode leader leaves it out: about 4 KiB less per small write on disk
       // and on the wire, and page 1 stays the same on every node. Caches do not rely on the
-      // counter (see `readInto`). Only when the size stays: without page 1, followers size the
-      // database by the pages written (`transactionPageCount`).
+      // counter (see `readInto`).
       pageNumbers.shift();
       store.recycle(overlay.pages.get(1)!);
     }
