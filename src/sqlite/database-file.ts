@@ -68,8 +68,6 @@ export class DatabaseFile implements FileHandle {
   #pinned: VersionedPages | null = null;
   #view: View = NO_VIEW;
   #overlay: Overlay | null = null;
-  /** The state this connection's SQLite cache was last checked against (see `readInto`). */
-  #checked = { store: null as VersionedPages | null, version: -1, tip: 0 };
 
   constructor(database: ReplicatedDatabase) {
     this.database = database;
@@ -159,34 +157,15 @@ export class DatabaseFile implements FileHandle {
       }
     }
     if (offset <= READ_VERSION_OFFSET) toSqliteFormat(heap, at, amount, offset);
-    if (offset === CHANGE_COUNTER_OFFSET && amount === FILE_VERSION_BYTES) {
-      // The pager checks these 16 bytes when it takes a shared lock and keeps its cache if
-      // they did not change. The counter cannot be trusted for that: pages applied from a
-      // WAL-mode leader keep it, page 1 is left out of our own transactions when only the
-      // counter changed (so it stays the same in the store), and an aborted transaction's
-      // counter can come back with other content (pitfall 1). So the check is made to fail
-      // whenever what this connection sees changed since its last check, or it was marked.
-      if (this.#viewChanged() || this.stale) {
-        this.stale = false;
-        heap[at] ^= 0xff;
-      }
+    if (this.stale && offset === CHANGE_COUNTER_OFFSET && amount === FILE_VERSION_BYTES) {
+      // The pager checks these 16 bytes when it takes a shared lock and drops its cache if
+      // they changed. Pages applied from a WAL-mode leader keep the change counter, and an
+      // aborted transaction's counter can come back with other content (pitfall 1): make the
+      // check fail once so the cache is rebuilt from the store.
+      this.stale = false;
+      heap[at] ^= 0xff;
     }
     return rc;
-  }
-
-  /** Whether the pinned state or the pending transactions seen differ from the last check. */
-  #viewChanged(): boolean {
-    const checked = this.#checked;
-    const store = this.#pinned;
-    const version = this.#pin?.version ?? -1;
-    const tip = this.#view.chain.at(-1)?.serial ?? 0;
-    if (checked.store === store && checked.version === version && checked.tip === tip) {
-      return false;
-    }
-    checked.store = store;
-    checked.version = version;
-    checked.tip = tip;
-    return true;
   }
 
   #checkMissing(pageNumber: number, pageCount: number): void {
@@ -320,8 +299,9 @@ export class DatabaseFile implements FileHandle {
     pageNumbers.sort((a, b) => a - b);
     if (this.#page1CounterOnly(pageNumbers, overlay.pages.get(1))) {
       // Left out, as a WAL-mode leader leaves it out: about 4 KiB less per small write on disk
-      // and on the wire, and page 1 stays the same on every node. Caches do not rely on the
-      // counter (see `readInto`).
+      // and on the wire, and page 1 stays the same on every node. This connection's cache
+      // holds the new counter and is rebuilt at its next read; every other connection's is
+      // rebuilt after each commit anyway (`stale`), so the counter protects nothing here.
       pageNumbers.shift();
       store.recycle(overlay.pages.get(1)!);
     }

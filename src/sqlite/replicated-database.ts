@@ -34,9 +34,6 @@ export type PendingState = "pending" | "applied" | "aborted";
  * WAL-mode format bytes), ascending page numbers, all within `pageCount`.
  */
 export class PendingTransaction {
-  static #created = 0;
-  /** Unique in this process: names the transaction without keeping it reachable. */
-  readonly serial = ++PendingTransaction.#created;
   state: PendingState = "pending";
   /** Set once `Vfs.takeCommitted` handed it out. */
   taken = false;
@@ -173,8 +170,13 @@ export class ReplicatedDatabase {
       ),
     );
     transaction.state = "applied";
-    // The writer's cache already holds these pages; every other cache is out of date.
-    for (const file of this.#files) if (file !== transaction.origin) file.stale = true;
+    // The writer's cache already holds these pages; every other cache is out of date. Unless
+    // page 1 was left out (only its counter changed): the counter then tells the writer
+    // nothing, and it may have re-read older pages since.
+    const writerCurrent = transaction.pageNumbers[0] === 1;
+    for (const file of this.#files) {
+      if (file !== transaction.origin || !writerCurrent) file.stale = true;
+    }
   }
 
   /**

@@ -124,38 +124,3 @@ testBothModes(
     close();
   },
 );
-
-testBothModes(
-  "a second pipelined writer builds on the first's pending transaction, though page 1 stayed the same",
-  (mode) => {
-    const { vfs, writer, reader: second, close } = setup(mode);
-    vfs.setWriteIntent(writer, true);
-    vfs.setWriteIntent(second, true);
-    assert.deepEqual(second.query("SELECT count(*) FROM t"), [[10]]); // its cache: the store
-    writer.exec("INSERT INTO t VALUES (100, 'first')");
-    const first = vfs.takeCommitted(writer)!;
-    assert.ok(!first.pageNumbers.includes(1), "only page 1's counter changed: left out");
-    second.exec("INSERT INTO t VALUES (101, 'second')");
-    const next = vfs.takeCommitted(second)!;
-    first.database.applyPending();
-    next.database.applyPending();
-    assert.deepEqual(writer.query("SELECT id FROM t WHERE id > 10 ORDER BY id"), [[100], [101]]);
-    close();
-  },
-);
-
-testBothModes(
-  "a pipelined writer that read a pending transaction forgets it when aborted",
-  (mode) => {
-    const { vfs, writer, reader: second, close } = setup(mode);
-    vfs.setWriteIntent(writer, true);
-    vfs.setWriteIntent(second, true);
-    writer.exec("UPDATE t SET v = 'doomed' WHERE id = 1");
-    const doomed = vfs.takeCommitted(writer)!;
-    assert.ok(!doomed.pageNumbers.includes(1));
-    assert.deepEqual(second.query("SELECT v FROM t WHERE id = 1"), [["doomed"]]);
-    doomed.database.abortPending(doomed);
-    assert.deepEqual(second.query("SELECT v FROM t WHERE id = 1"), [["old"]]);
-    close();
-  },
-);
