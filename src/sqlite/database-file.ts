@@ -6,7 +6,6 @@
 import {
   CHANGE_COUNTER_OFFSET,
   FILE_VERSION_BYTES,
-  onlyChangeCounterDiffers,
   READ_VERSION_OFFSET,
   toSqliteFormat,
   toStoredFormat,
@@ -88,11 +87,6 @@ export class DatabaseFile implements FileHandle {
   #page(pageNumber: number): Uint8Array | undefined {
     const fromOverlay = this.#overlay?.pages.get(pageNumber);
     if (fromOverlay !== undefined) return fromOverlay;
-    return this.#basePage(pageNumber);
-  }
-
-  /** Page `pageNumber` as this connection's view has it, before its own writes. */
-  #basePage(pageNumber: number): Uint8Array | undefined {
     const chain = this.#view.chain;
     for (let i = chain.length - 1; i >= 0; i--) {
       const page = chain[i].page(pageNumber);
@@ -297,14 +291,6 @@ export class DatabaseFile implements FileHandle {
       else store.recycle(page);
     }
     pageNumbers.sort((a, b) => a - b);
-    if (this.#page1CounterOnly(pageNumbers, overlay.pages.get(1))) {
-      // Left out, as a WAL-mode leader leaves it out: about 4 KiB less per small write on disk
-      // and on the wire, and page 1 stays the same on every node. This connection's cache
-      // holds the new counter and is rebuilt at its next read; every other connection's is
-      // rebuilt after each commit anyway (`stale`), so the counter protects nothing here.
-      pageNumbers.shift();
-      store.recycle(overlay.pages.get(1)!);
-    }
     const pages = pageNumbers.map((n) => overlay.pages.get(n)!);
     const transaction = new PendingTransaction(
       this.database,
@@ -323,14 +309,6 @@ export class DatabaseFile implements FileHandle {
     }
     this.committed = transaction;
     return SQLITE_OK;
-  }
-
-  /** Whether the transaction's page 1 differs from the one it was built on only in the counter. */
-  #page1CounterOnly(pageNumbers: readonly number[], page1: Uint8Array | undefined): boolean {
-    // A transaction of page 1 alone keeps it: frames need at least one page.
-    if (page1 === undefined || pageNumbers[0] !== 1 || pageNumbers.length < 2) return false;
-    const before = this.#basePage(1);
-    return before !== undefined && onlyChangeCounterDiffers(before, page1);
   }
 
   /**

@@ -8,8 +8,6 @@ export const CHANGE_COUNTER_OFFSET = 24;
 export const FILE_VERSION_BYTES = 16;
 /** In-header database size in pages (big-endian u32). */
 export const PAGE_COUNT_OFFSET = 28;
-/** The change counter's value when the in-header size was last written (u32). */
-const VERSION_VALID_FOR_OFFSET = 92;
 
 const ROLLBACK_FORMAT = 1;
 const WAL_FORMAT = 2;
@@ -51,19 +49,4 @@ export function toSqliteFormat(dest: Uint8Array, at: number, amount: number, off
     const i = position - offset;
     if (i >= 0 && i < amount && dest[at + i] === WAL_FORMAT) dest[at + i] = ROLLBACK_FORMAT;
   }
-}
-
-/**
- * Whether two page-1 images differ at most in the change counter and its version-valid-for
- * copy: what SQLite rewrites on every commit in rollback-journal mode (and never in WAL mode).
- */
-export function onlyChangeCounterDiffers(before: Uint8Array, after: Uint8Array): boolean {
-  if (before.length !== after.length) return false;
-  const same = (from: number, to: number) =>
-    Buffer.compare(before.subarray(from, to), after.subarray(from, to)) === 0;
-  return (
-    same(0, CHANGE_COUNTER_OFFSET) &&
-    same(CHANGE_COUNTER_OFFSET + 4, VERSION_VALID_FOR_OFFSET) &&
-    same(VERSION_VALID_FOR_OFFSET + 4, before.length)
-  );
 }

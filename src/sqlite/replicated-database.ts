@@ -170,13 +170,8 @@ export class ReplicatedDatabase {
       ),
     );
     transaction.state = "applied";
-    // The writer's cache already holds these pages; every other cache is out of date. Unless
-    // page 1 was left out (only its counter changed): the counter then tells the writer
-    // nothing, and it may have re-read older pages since.
-    const writerCurrent = transaction.pageNumbers[0] === 1;
-    for (const file of this.#files) {
-      if (file !== transaction.origin || !writerCurrent) file.stale = true;
-    }
+    // The writer's cache already holds these pages; every other cache is out of date.
+    for (const file of this.#files) if (file !== transaction.origin) file.stale = true;
   }
 
   /**
