@@ -124,3 +124,36 @@ testBothModes(
     close();
   },
 );
+
+testBothModes(
+  "a second pipelined writer builds on the first's pending transaction, not on its own older cache",
+  (mode) => {
+    const { vfs, writer, reader: second, close } = setup(mode);
+    vfs.setWriteIntent(writer, true);
+    vfs.setWriteIntent(second, true);
+    assert.deepEqual(second.query("SELECT count(*) FROM t"), [[10]]); // its cache: the store
+    writer.exec("INSERT INTO t VALUES (100, 'first')");
+    const first = vfs.takeCommitted(writer)!;
+    second.exec("INSERT INTO t VALUES (101, 'second')");
+    const next = vfs.takeCommitted(second)!;
+    first.database.applyPending();
+    next.database.applyPending();
+    assert.deepEqual(writer.query("SELECT id FROM t WHERE id > 10 ORDER BY id"), [[100], [101]]);
+    close();
+  },
+);
+
+testBothModes(
+  "a pipelined writer that read a pending transaction forgets it when aborted",
+  (mode) => {
+    const { vfs, writer, reader: second, close } = setup(mode);
+    vfs.setWriteIntent(writer, true);
+    vfs.setWriteIntent(second, true);
+    writer.exec("UPDATE t SET v = 'doomed' WHERE id = 1");
+    const doomed = vfs.takeCommitted(writer)!;
+    assert.deepEqual(second.query("SELECT v FROM t WHERE id = 1"), [["doomed"]]);
+    doomed.database.abortPending(doomed);
+    assert.deepEqual(second.query("SELECT v FROM t WHERE id = 1"), [["old"]]);
+    close();
+  },
+);

@@ -1,8 +1,8 @@
 // Several pipelined writers, readers, applies and aborts in a random order, checked against a
 // model: a writer (write intent) must see every transaction waiting for raft, a reader only the
 // applied ones, and an aborted transaction takes every later one with it. Caches are what this
-// exercises: each connection keeps SQLite's page cache between statements, and nothing but the
-// VFS's 16-byte check tells it what changed (page 1 often does not).
+// exercises: each connection keeps SQLite's page cache between statements, and only the VFS's
+// answer to the pager's 16-byte check at offset 24 tells it what changed.
 import assert from "node:assert/strict";
 import { Prng } from "../../src/raft/sim/prng.js";
 import {
@@ -40,7 +40,7 @@ for (const seed of SEEDS) {
       }
       return applied.get(key);
     };
-    const valueOf = (connection: Connection, key: number) => {
+    const readValue = (connection: Connection, key: number) => {
       const rows = connection.query("SELECT v FROM kv WHERE k = ?", [key]);
       return rows.length === 0 ? undefined : Number(rows[0][0]);
     };
@@ -55,7 +55,7 @@ for (const seed of SEEDS) {
           const writer = prng.pick(writers);
           const key = prng.int(0, KEYS);
           const next = (head(key) ?? 0) + 1;
-          const seen = valueOf(writer, key);
+          const seen = readValue(writer, key);
           assert.equal(seen, head(key), `step ${step}: a writer sees the newest value of ${key}`);
           writer.query(
             "INSERT OR REPLACE INTO kv (k, v, pad) VALUES (?, coalesce((SELECT v FROM kv WHERE k = ?), 0) + 1, randomblob(600))",
@@ -77,9 +77,13 @@ for (const seed of SEEDS) {
         } else {
           const key = prng.int(0, KEYS);
           const reader = prng.pick(readers);
-          assert.equal(valueOf(reader, key), applied.get(key), `step ${step}: reader, key ${key}`);
+          assert.equal(
+            readValue(reader, key),
+            applied.get(key),
+            `step ${step}: reader, key ${key}`,
+          );
           const writer = prng.pick(writers);
-          assert.equal(valueOf(writer, key), head(key), `step ${step}: writer, key ${key}`);
+          assert.equal(readValue(writer, key), head(key), `step ${step}: writer, key ${key}`);
           stats.reads++;
         }
       }
