@@ -67,6 +67,11 @@ export class Fsm {
     return this.vfs.takeCommitted(connection);
   }
 
+  /** See Vfs.takeReadPending. */
+  takeReadPending(connection: Connection): PendingTransaction | null {
+    return this.vfs.takeReadPending(connection);
+  }
+
   /**
    * The FRAMES command to propose for `transaction`. When raft commits exactly these bytes,
    * `apply` makes the transaction visible without decoding its pages again.

@@ -624,7 +624,12 @@ export class Gateway {
   async #replicate(session: Session): Promise<void> {
     const { fsm, replication } = this.#services;
     const transaction: PendingTransaction | null = fsm.takeCommitted(session.connection);
-    if (transaction === null) return;
+    if (transaction === null) {
+      if (session.connection.isAutocommit()) await this.#settleReadPending(session);
+      return;
+    }
+    // Committed on top of what it read: raft commits it only after those.
+    fsm.takeReadPending(session.connection);
     const command = fsm.encode(transaction);
     let applied: Promise<void>;
     try {
@@ -639,6 +644,21 @@ export class Gateway {
     } catch (error) {
       fsm.abort(transaction);
       throw error;
+    }
+  }
+
+  /**
+   * A transaction that wrote nothing (an UPDATE to the same value, a read under BEGIN IMMEDIATE)
+   * but read transactions still waiting for raft ends only once they are committed: a barrier
+   * behind them in the log. If one of them was dropped, it fails: what it answered rests on a
+   * write that never happened.
+   */
+  async #settleReadPending(session: Session): Promise<void> {
+    const seen = this.#services.fsm.takeReadPending(session.connection);
+    if (seen === null) return;
+    if (seen.state === "pending") await this.#services.replication.barrier();
+    if (seen.state !== "applied") {
+      throw new ReplicationError("leadership-lost", "a transaction it read was not committed");
     }
   }
 

@@ -61,6 +61,11 @@ export class DatabaseFile implements FileHandle {
   writeIntent = false;
   /** The transaction this file committed last and nobody took yet (see Vfs.takeCommitted). */
   committed: PendingTransaction | null = null;
+  /**
+   * The newest transaction still waiting for raft that this file's current (or last) read
+   * transaction saw, through write intent; null if it saw none (see Vfs.takeReadPending).
+   */
+  readPending: PendingTransaction | null = null;
   #lock = LOCK_NONE;
   #pin: Pin | null = null;
   /** The store the pin is on: a restore may replace the database's store under a reader. */
@@ -217,6 +222,7 @@ export class DatabaseFile implements FileHandle {
       this.#pinned = store;
       this.#pin = store.pin();
       this.#view = this.database.view(this.writeIntent);
+      this.readPending = this.#view.chain.at(-1) ?? null;
       this.#lock = LOCK_SHARED;
     }
     if (level === LOCK_SHARED) return SQLITE_OK;

@@ -609,6 +609,20 @@ export class Vfs {
   }
 
   /**
+   * The newest transaction still waiting for raft that `connection`'s last read transaction saw
+   * (through write intent), once; null if none or if it has been applied since. A transaction
+   * that read it and committed nothing of its own must not report success before it commits:
+   * its result (a row, a count, "no change needed") may rest on it.
+   */
+  takeReadPending(connection: Connection): PendingTransaction | null {
+    const file = this.#files.get(connection);
+    const seen = file?.readPending ?? null;
+    if (seen === null) return null;
+    file!.readPending = null;
+    return seen.state === "applied" ? null : seen;
+  }
+
+  /**
    * Declares that `connection`'s next statement writes: its next read transaction then sees the
    * transactions still waiting for raft, so it can commit on top of them (pipelining). Readers
    * must not set it: they would see what raft has not committed yet.

@@ -468,3 +468,51 @@ test("when a pipelined transaction fails, the ones built on it fail too and noth
   });
   for (const client of [setup, ...writers]) client.close();
 });
+
+test("a write that changes nothing but read a transaction still waiting for raft answers only once it commits, and fails with it", async () => {
+  const setup = await opened("unchanged");
+  await execSql(setup, "CREATE TABLE r (k INTEGER PRIMARY KEY, v INTEGER)");
+  await execSql(setup, "INSERT INTO r VALUES (1, 2)");
+  const [first, second] = await Promise.all([opened("unchanged"), opened("unchanged")]);
+  const soon = (answer: Promise<Response>) =>
+    Promise.race([answer, new Promise((r) => setTimeout(() => r("nothing yet"), 150))]);
+  for (const outcome of ["commits", "fails"] as const) {
+    let release!: () => void;
+    server.replication.gate = new Promise((resolve) => (release = resolve));
+    if (outcome === "fails") {
+      server.replication.failNext = new ReplicationError("leadership-lost", "leadership lost");
+    }
+    const value = outcome === "commits" ? 3 : 4;
+    first.send({
+      type: "execSql",
+      schema: 0,
+      dbId: 0,
+      sql: "UPDATE r SET v = ? WHERE k = 1",
+      params: [int(value)],
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    // A compare-and-set on top of it: the value is already there, so SQLite writes nothing.
+    second.send({
+      type: "execSql",
+      schema: 0,
+      dbId: 0,
+      sql: "UPDATE r SET v = ? WHERE k = 1 AND v = ?",
+      params: [int(value), int(value)],
+    });
+    const answerA = first.next();
+    const answerB = second.next();
+    assert.equal(await soon(answerB), "nothing yet", "no answer while what it read is in flight");
+    server.replication.gate = null;
+    release();
+    const [a, b] = [await answerA, await answerB];
+    if (outcome === "commits") {
+      assert.equal(a.type, "result");
+      assert.equal(b.type === "result" && b.rowsAffected, 1);
+    } else {
+      assert.equal(a.type, "failure");
+      assert.equal(b.type, "failure", "it read a write that never happened");
+    }
+  }
+  assert.deepEqual(rowsOf((await querySql(setup, "SELECT v FROM r")).parts), [[3]]);
+  for (const client of [setup, first, second]) client.close();
+});

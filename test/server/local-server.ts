@@ -67,7 +67,14 @@ export class LocalReplication implements Replication {
     });
   }
   #last: Promise<Error | null> = Promise.resolve(null);
-  async barrier() {}
+  /** Behind every entry proposed so far: done once they applied, failed if one failed. */
+  barrier(): Promise<void> {
+    if (!this.leading) return Promise.reject(new ReplicationError("not-leader", "not leader"));
+    return this.#last.then(async (earlier) => {
+      if (earlier) throw earlier;
+      await this.gate;
+    });
+  }
   readLeaseUntilMs() {
     return this.leading ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
   }
