@@ -9,11 +9,9 @@
 //                                      [--memory-mb N (default 100, 0 in short mode)]
 //                                      [--soak-minutes N (ours, kvwrite ×8, RSS every 30 s)]
 //                                      [--failovers N (leader kills per side, default 3, 1 short)]
-import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import {
   runWorkload,
   setUpKvSchema,
@@ -21,7 +19,7 @@ import {
   type WorkloadName,
 } from "../src/cli/benchmark/index.js";
 import { Client, connect, type Database } from "../src/client/index.js";
-import { type DemoCluster, haveRealDqlite, startDemoCluster } from "../test/harness/real-dqlite.js";
+import { type DemoCluster, startDemoCluster } from "../test/harness/real-dqlite.js";
 import {
   type ChartRow,
   chartSvg,
@@ -29,9 +27,10 @@ import {
   measureFsyncRate,
   measureLoopbackRoundTripUs,
   memoryOf,
+  ROOT,
+  readyToCompare,
 } from "./lib/compare-support.js";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 type Impl = "real" | "ours";
 
 interface Measurement {
@@ -323,13 +322,7 @@ const fmt = (n: number | null, digits = 1) =>
 const mb = (bytes: number) => `${(bytes / 1048576).toFixed(0)} MB`;
 
 export async function run(options: { short: boolean }): Promise<void> {
-  if (!haveRealDqlite()) {
-    console.log("real dqlite is not installed (apt-get install -y go-dqlite): nothing to compare");
-    return;
-  }
-  if (!existsSync(join(ROOT, "dist", "cli", "dqlite-demo.js"))) {
-    throw new Error("dist/ is missing: run npm run build first");
-  }
+  if (!readyToCompare()) return;
   const args = process.argv.slice(2);
   const flag = (name: string) => {
     const at = args.indexOf(name);

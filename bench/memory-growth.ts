@@ -5,14 +5,11 @@
 //
 //   npm run bench -- memory-growth            12,000 writes each
 //   npm run bench -- --short memory-growth    3,000 writes each
-import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { connect } from "../src/client/index.js";
-import { haveRealDqlite, startDemoCluster } from "../test/harness/real-dqlite.js";
-import { memoryOf } from "./lib/compare-support.js";
+import { startDemoCluster } from "../test/harness/real-dqlite.js";
+import { memoryOf, ROOT, readyToCompare } from "./lib/compare-support.js";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const KV_WRITE = "INSERT OR REPLACE INTO model(key, value) VALUES(?, ?)";
 
 async function growth(impl: "real" | "ours", steps: readonly number[]): Promise<number[]> {
@@ -43,13 +40,7 @@ async function growth(impl: "real" | "ours", steps: readonly number[]): Promise<
 }
 
 export async function run(options: { short: boolean }): Promise<void> {
-  if (!haveRealDqlite()) {
-    console.log("real dqlite is not installed (apt-get install -y go-dqlite): nothing to compare");
-    return;
-  }
-  if (!existsSync(join(ROOT, "dist", "cli", "dqlite-demo.js"))) {
-    throw new Error("dist/ is missing: run npm run build first");
-  }
+  if (!readyToCompare()) return;
   const steps = options.short ? [0, 1000, 3000] : [0, 2000, 4000, 8000, 12000];
   const real = await growth("real", steps);
   const ours = await growth("ours", steps);

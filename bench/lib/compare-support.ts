@@ -1,7 +1,8 @@
-// Pieces of the side-by-side benchmark (compare.ts): physical limits of the machine, block-device
-// flush counters, process memory, and the SVG chart.
+// Pieces of the side-by-side benchmarks (compare.ts, memory-growth.ts): what they need to run,
+// physical limits of the machine, block-device flush counters, process memory, and the SVG chart.
 import {
   closeSync,
+  existsSync,
   fdatasyncSync,
   mkdtempSync,
   openSync,
@@ -12,7 +13,27 @@ import {
 } from "node:fs";
 import { createServer, connect as netConnect } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { haveRealDqlite } from "../../test/harness/real-dqlite.js";
+
+/** The repository's root. */
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/**
+ * Whether a side-by-side run can start: false (said on stdout) without Debian's real dqlite;
+ * throws without `dist/`, which our dqlite-demo runs from.
+ */
+export function readyToCompare(): boolean {
+  if (!haveRealDqlite()) {
+    console.log("real dqlite is not installed (apt-get install -y go-dqlite): nothing to compare");
+    return false;
+  }
+  if (!existsSync(join(ROOT, "dist", "cli", "dqlite-demo.js"))) {
+    throw new Error("dist/ is missing: run npm run build first");
+  }
+  return true;
+}
 
 /** Durable 4 KiB appends per second (write + fdatasync), as the raft log needs them. */
 export function measureFsyncRate(durationMs: number): number {

@@ -22,7 +22,7 @@ import {
   EntryType,
   type Message,
   type NodeId,
-  RaftRole,
+  type RaftRole,
   type Snapshot,
   type SnapshotData,
 } from "./core/types.js";
@@ -453,15 +453,7 @@ export class RaftNode {
     if (!(await listenerGone(dial, address, { timeoutMs }))) return;
     if (this.#raft !== raft || this.#phase !== "running") return;
     raft.leaderUnreachable(peerId);
-    // Followers that noticed together campaign in turns (by id) so they do not split the vote,
-    // after a pause that lets every follower notice and forget the leader first (one that still
-    // knows it refuses votes). A candidate whose log is behind is refused and the next one wins.
-    const rank = raft.configuration
-      .filter((server) => server.role === RaftRole.Voter && server.id !== peerId)
-      .map((server) => server.id)
-      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-      .indexOf(this.#options.id);
-    const delayMs = 100 + Math.max(0, rank) * 250 + Math.random() * 50;
+    const delayMs = raft.failoverPauseMs(peerId, Math.random());
     await new Promise((resolve) => setTimeout(resolve, delayMs));
     if (this.#raft !== raft || this.#phase !== "running") return;
     raft.campaignIfLeaderless();

@@ -61,11 +61,15 @@ import {
   EntryType,
   type Message,
   type NodeId,
-  type RaftRole,
+  RaftRole,
   type SnapshotMeta,
 } from "./types.js";
 
 export type { Appended } from "./leader.js";
+
+/** Fast failover (`failoverPauseMs`): the first follower's pause, then one turn per rank. */
+const FAILOVER_FIRST_PAUSE_MS = 100;
+const FAILOVER_TURN_MS = 250;
 
 /** One raft server's consensus logic, without I/O. */
 export class Raft {
@@ -197,6 +201,23 @@ export class Raft {
     // `id` (one leader per term), now gone, or an older one whose lease had run out before `id`
     // was elected. Keeping the guard would only make the others wait out the election timeout.
     node.voteGuardUntilMs = Number.NEGATIVE_INFINITY;
+  }
+
+  /**
+   * How long to wait, after `leaderUnreachable(goneId)`, before `campaignIfLeaderless()`.
+   * Followers that noticed together campaign in turns (by id) so they do not split the vote,
+   * after a pause that lets every follower notice and forget the leader first (one that still
+   * knows it refuses votes). A candidate whose log is behind is refused and the next one wins.
+   * `jitter` is a random number in [0, 1).
+   */
+  failoverPauseMs(goneId: NodeId, jitter: number): number {
+    const node = this.#node;
+    const rank = node.configuration
+      .filter((server) => server.role === RaftRole.Voter && server.id !== goneId)
+      .map((server) => server.id)
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+      .indexOf(node.id);
+    return FAILOVER_FIRST_PAUSE_MS + Math.max(0, rank) * FAILOVER_TURN_MS + jitter * 50;
   }
 
   /** Starts an election now (pre-vote first) if this follower knows no leader and may campaign. */

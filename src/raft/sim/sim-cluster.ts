@@ -215,12 +215,7 @@ export class SimCluster {
           const raft = follower.raft!;
           this.trace(`n${follower.id} finds leader n${deadId} gone`);
           raft.leaderUnreachable(deadId);
-          const rank = raft.configuration
-            .filter((s) => s.role === RaftRole.Voter && s.id !== deadId)
-            .map((s) => s.id)
-            .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-            .indexOf(follower.id);
-          const pauseMs = 100 + Math.max(0, rank) * 250 + this.prng.int(0, 50);
+          const pauseMs = raft.failoverPauseMs(deadId, this.prng.int(0, 1000) / 1000);
           this.#events.push(this.#now + pauseMs, {
             kind: "call",
             fn: () => {

@@ -283,40 +283,9 @@ test("a node with a pending transfer still gives one vote per term (libraft 0.15
   );
 });
 
-test("a restarted follower that finds its leader gone grants votes at once, despite its start guard", () => {
-  const h = new Harness({ members: [1, 2, 3], options: { voteGuardOnStart: true } });
-  h.campaign(1);
-  h.restart(2);
-  h.run(300); // node 2 follows node 1 again, well inside its guard (an election timeout)
-  assert.equal(h.raft(2).leaderId, 1n);
-  const ask = () => {
-    h.drop();
-    h.raft(2).step(
-      requestVote({
-        from: 3n,
-        to: 2n,
-        candidateId: 3n,
-        term: 3,
-        preVote: true,
-        lastLogIndex: 9,
-        lastLogTerm: 2,
-      }),
-    );
-    h.process(2);
-    return resultsTo(h, 3n)[0].voteGranted;
-  };
-  h.raft(2).leaderUnreachable(3n); // not its leader: nothing changes
-  assert.equal(h.raft(2).leaderId, 1n);
-  h.raft(2).leaderUnreachable(1n);
-  assert.equal(h.raft(2).leaderId, 0n);
-  assert.equal(ask(), true, "the guard kept a promise only to the dead leader");
-});
-
-test("a restarted node keeps its start guard while it knows no leader to have died", () => {
-  const h = new Harness({ members: [1, 2, 3], options: { voteGuardOnStart: true } });
-  h.campaign(1);
-  h.restart(2);
-  h.raft(2).leaderUnreachable(1n); // it never heard from node 1 since it started
+/** Node 3 asks node 2 for a pre-vote at term 3 with a log ahead of both; is it granted? */
+function preVoteFrom3To2(h: Harness): boolean {
+  h.drop();
   h.raft(2).step(
     requestVote({
       from: 3n,
@@ -329,5 +298,36 @@ test("a restarted node keeps its start guard while it knows no leader to have di
     }),
   );
   h.process(2);
-  assert.equal(resultsTo(h, 3n)[0].voteGranted, false);
+  return resultsTo(h, 3n)[0].voteGranted;
+}
+
+test("a restarted follower that finds its leader gone grants votes at once, despite its start guard", () => {
+  const h = new Harness({ members: [1, 2, 3], options: { voteGuardOnStart: true } });
+  h.campaign(1);
+  h.restart(2);
+  h.run(300); // node 2 follows node 1 again, well inside its guard (an election timeout)
+  assert.equal(h.raft(2).leaderId, 1n);
+  h.raft(2).leaderUnreachable(3n); // not its leader: nothing changes
+  assert.equal(h.raft(2).leaderId, 1n);
+  h.raft(2).leaderUnreachable(1n);
+  assert.equal(h.raft(2).leaderId, 0n);
+  assert.equal(preVoteFrom3To2(h), true, "the guard kept a promise only to the dead leader");
+});
+
+test("a restarted node keeps its start guard while it knows no leader to have died", () => {
+  const h = new Harness({ members: [1, 2, 3], options: { voteGuardOnStart: true } });
+  h.campaign(1);
+  h.restart(2);
+  h.raft(2).leaderUnreachable(1n); // it never heard from node 1 since it started
+  assert.equal(preVoteFrom3To2(h), false);
+});
+
+test("followers of a dead leader campaign in turns by id", () => {
+  const h = new Harness({ members: [1, 2, 3, 4] });
+  assert.deepEqual(
+    [2, 3, 4].map((i) => h.raft(i).failoverPauseMs(1n, 0)),
+    [100, 350, 600],
+  );
+  assert.equal(h.raft(3).failoverPauseMs(2n, 0), 350, "node 3 comes after node 1");
+  assert.equal(h.raft(2).failoverPauseMs(1n, 0.5), 125);
 });
