@@ -7,7 +7,7 @@
 //   npm run bench -- --short compare    the harness check CI runs (under 2 minutes)
 //   node --import tsx bench/compare.ts [--short] [--sizes 3,1] [--seconds N]
 //                                      [--memory-mb N (default 100, 0 in short mode)]
-//                                      [--soak-minutes N (ours, kvwrite ×8, RSS every 30 s)]
+//                                      [--soak-minutes N (ours, kvwrite ×8 over 2,704 keys, RSS every 30 s)]
 //                                      [--failovers N (leader kills per side, default 3, 1 short)]
 import { mkdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -299,16 +299,37 @@ async function memoryWithDatabase(
 }
 
 /**
- * Ours only: kvwrite ×8 for `minutes`, RSS of the largest node sampled every 30 s. Growth past
- * the first samples would be a leak (the trailing raft log window fills during the first ones).
+ * Ours only: kvwrite ×8 for `minutes` over a bounded set of keys (2 letters: at most 2,704 rows of
+ * 1 KiB), so that the database stops growing within the first minutes and any growth of RSS
+ * after that is the server's. RSS of the largest node and the database's size every 30 s.
  */
-async function soak(under: ClusterUnderTest, minutes: number): Promise<number[]> {
-  const samples: number[] = [];
+async function soak(
+  under: ClusterUnderTest,
+  minutes: number,
+): Promise<{ minutes: number; rssBytes: number; databaseBytes: number }[]> {
+  const samples: { minutes: number; rssBytes: number; databaseBytes: number }[] = [];
   const deadline = performance.now() + minutes * 60_000;
   while (performance.now() < deadline) {
-    await runWorkload({ db: under.db, workload: "kvwrite", workers: 8, durationMs: 30_000 });
-    samples.push(serverMemory(under).rssBytes);
-    console.log(`  soak: ${samples.length * 0.5} min, RSS ${mb(samples[samples.length - 1])}`);
+    const result = await runWorkload({
+      db: under.db,
+      workload: "kvwrite",
+      workers: 8,
+      durationMs: 30_000,
+      keySizeBytes: 2,
+    });
+    const written = summarize(result).total;
+    const pages = await under.db.get<{ n: number }>(
+      "SELECT page_count * page_size AS n FROM pragma_page_count, pragma_page_size",
+    );
+    const sample = {
+      minutes: (samples.length + 1) / 2,
+      rssBytes: serverMemory(under).rssBytes,
+      databaseBytes: Number(pages?.n ?? 0),
+    };
+    samples.push(sample);
+    console.log(
+      `  soak: ${sample.minutes} min, ${written.successes} writes (${written.errors} failed) in 30 s, database ${mb(sample.databaseBytes)}, RSS ${mb(sample.rssBytes)}`,
+    );
   }
   return samples;
 }
@@ -434,7 +455,7 @@ export async function run(options: { short: boolean }): Promise<void> {
         report.push({ size, memoryWithDatabase: withDatabase });
       }
       if (soakMinutes > 0) {
-        report.push({ size, soakRssBytes: await soak(clusters.ours, soakMinutes) });
+        report.push({ size, soak: await soak(clusters.ours, soakMinutes) });
       }
       if (size >= 3) {
         const failover: Record<Impl, number[]> = { real: [], ours: [] };

@@ -33,6 +33,7 @@ import { releaseSnapshot } from "./io/snapshot-data.js";
 import type { LoadedState, RaftStorage } from "./io/storage.js";
 import { LeadershipLostError, NodeClosedError, TooManyRequestsError } from "./node/errors.js";
 import { PendingRequests } from "./node/pending-requests.js";
+import { needsStoredData, withStoredData } from "./node/stored-data.js";
 
 export { LeadershipLostError, NodeClosedError, TooManyRequestsError } from "./node/errors.js";
 
@@ -72,6 +73,11 @@ export interface RaftNodeOptions {
   snapshotTrailing?: number;
   /** At most this many bytes of those stay in memory (default 32 MiB; see the core's option). */
   snapshotTrailingBytes?: number;
+  /**
+   * Data of applied entries kept in memory (default 8 MiB, newest first); a follower that needs
+   * older entries gets them read back from storage (see the core's option).
+   */
+  logDataInMemoryBytes?: number;
   /** Connection opener for the transport (default TCP / abstract unix sockets). */
   dial?: DialFunction;
   /** Requests waiting for their entry at most (beyond it apply() fails at once). */
@@ -138,6 +144,8 @@ export class RaftNode {
     state: new Set(),
     error: new Set(),
   };
+  /** Per peer, the last message whose entries are being read back from storage (see #send). */
+  readonly #readingBack = new Map<NodeId, Promise<void>>();
   /** Addresses learned from peers' CONNECT requests (a joining node's configuration is empty). */
   readonly #learnedAddresses = new Map<NodeId, string>();
   #raft: Raft | null = null;
@@ -167,6 +175,7 @@ export class RaftNode {
       snapshotThresholdBytes: 64 * 1024 * 1024,
       snapshotTrailing: 8192,
       snapshotTrailingBytes: 32 * 1024 * 1024,
+      logDataInMemoryBytes: 8 * 1024 * 1024,
       maxPendingRequests: 100_000,
       preVote: true,
       // An explicit `undefined` must not hide a default.
@@ -300,6 +309,7 @@ export class RaftNode {
       heartbeatTimeoutMs: this.#options.heartbeatTimeoutMs,
       snapshotTrailing: this.#options.snapshotTrailing,
       snapshotTrailingBytes: this.#options.snapshotTrailingBytes,
+      logDataInMemoryBytes: this.#options.logDataInMemoryBytes,
       preVote: this.#options.preVote,
       // The Node serves reads under a lease (readLeaseUntilMs), which needs this promise kept.
       voteGuardOnStart: true,
@@ -565,7 +575,26 @@ export class RaftNode {
 
   #send(message: Message): void {
     const address = this.#addressOf(message.to);
-    if (address !== undefined) this.#transport.send(message, address);
+    if (address === undefined) return;
+    const behind = this.#readingBack.get(message.to);
+    if (behind === undefined && !needsStoredData(message)) {
+      this.#transport.send(message, address);
+      return;
+    }
+    // Entries read back from storage first; later messages to that peer wait their turn, so a
+    // follower still gets its entries in order.
+    const raft = this.#raft;
+    const storage = this.#storage;
+    const sent = (behind ?? Promise.resolve()).then(async () => {
+      const ready = needsStoredData(message) ? await withStoredData(message, storage) : message;
+      if (ready !== null && this.#phase === "running" && this.#raft === raft) {
+        this.#transport.send(ready, address);
+      }
+    });
+    this.#readingBack.set(message.to, sent);
+    void sent.finally(() => {
+      if (this.#readingBack.get(message.to) === sent) this.#readingBack.delete(message.to);
+    });
   }
 
   async #sendSnapshot(to: NodeId, term: number): Promise<void> {

@@ -9,6 +9,7 @@ import { encodeConfiguration } from "./configuration-codec.js";
 import { invariant } from "./errors.js";
 import type { NodeState } from "./node-state.js";
 import { Progress, ProgressState } from "./progress.js";
+import { entrySizeBytes } from "./raft-log.js";
 import {
   type AppendEntriesResult,
   type Configuration,
@@ -141,7 +142,7 @@ function replicate(node: NodeState, id: NodeId, p: Progress, heartbeatDue: boole
   ) {
     const entries = log.slice(p.nextIndex, log.lastIndex, options.maxAppendBytes);
     let bytes = 0;
-    for (const entry of entries) bytes += entry.data.length + 16;
+    for (const entry of entries) bytes += entrySizeBytes(entry);
     sendAppend(node, id, p, p.nextIndex - 1, entries);
     p.nextIndex += entries.length;
     p.addInflight(p.nextIndex - 1, bytes);

@@ -49,6 +49,13 @@ export interface RaftOptions {
    * 32 MiB (the whole 8192 of one-page transactions).
    */
   snapshotTrailingBytes?: number;
+  /**
+   * Data of applied, durable commands kept in memory, newest first; older ones keep only index,
+   * term and size, and the driver reads their data back from storage when a follower needs it
+   * (a leader's message then carries stand-ins: see `isDataDropped`). Default: no limit, as
+   * libraft, which keeps every entry since the snapshot, and its trailing ones, in memory.
+   */
+  logDataInMemoryBytes?: number;
   /** AppendEntries messages in flight per follower while pipelining. Default 128. */
   maxInflightMessages?: number;
   /** Entry bytes in flight per follower while pipelining. Default 32 MiB. */
@@ -85,6 +92,7 @@ export function resolveOptions(options: RaftOptions): ResolvedOptions {
     maxCatchUpRoundDurationMs: options.maxCatchUpRoundDurationMs ?? 50000,
     snapshotTrailing: options.snapshotTrailing ?? 8192,
     snapshotTrailingBytes: options.snapshotTrailingBytes ?? 32 * 1024 * 1024,
+    logDataInMemoryBytes: options.logDataInMemoryBytes ?? Number.POSITIVE_INFINITY,
     maxInflightMessages: options.maxInflightMessages ?? 128,
     maxInflightBytes: options.maxInflightBytes ?? 32 * 1024 * 1024,
     maxAppendBytes: options.maxAppendBytes ?? 4 * 1024 * 1024,
@@ -111,6 +119,9 @@ export function resolveOptions(options: RaftOptions): ResolvedOptions {
     if (!(resolved[key] > 0)) throw new RangeError(`${key} must be > 0`);
   }
   if (!(resolved.snapshotTrailing >= 0)) throw new RangeError("snapshotTrailing must be >= 0");
+  if (!(resolved.logDataInMemoryBytes >= 0)) {
+    throw new RangeError("logDataInMemoryBytes must be >= 0");
+  }
   if (!(resolved.snapshotTrailingBytes >= 0)) {
     throw new RangeError("snapshotTrailingBytes must be >= 0");
   }

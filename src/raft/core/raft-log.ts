@@ -3,12 +3,19 @@
 // Entries live here from the last snapshot's trailing window up to the last index; the driver
 // keeps the durable copy. Index `snapshotIndex` may be below the first entry (after compaction
 // the snapshot's own term is remembered) or inside the entries (trailing entries kept).
+//
+// The data of old applied commands is dropped (`dropData`): their slots then hold stand-ins with
+// index, term and size only, so terms still answer consistency checks and flow control still
+// counts bytes, while a lagging follower's entries are read back from storage by the driver.
+// Memory then holds the newest few MiB of entry data instead of everything since the snapshot.
 import { invariant } from "./errors.js";
-import type { Entry } from "./types.js";
+import { type Entry, EntryType } from "./types.js";
+
+const NO_DATA = new Uint8Array(0);
 
 /** Bytes an entry costs on the wire and in flow control: its data plus libraft's 16-byte header. */
 export function entrySizeBytes(entry: Entry): number {
-  return entry.data.length + 16;
+  return (entry.droppedDataBytes ?? entry.data.length) + 16;
 }
 
 export class RaftLog {
@@ -21,12 +28,27 @@ export class RaftLog {
   #firstIndex: number;
   #snapshotIndex: number;
   #snapshotTerm: number;
+  /** Entries at or below this index had their command data dropped (a prefix of the log). */
+  #droppedThrough: number;
+  /** Data bytes held by entries above `#droppedThrough`. */
+  #heldBytes = 0;
 
   constructor(snapshotIndex = 0, snapshotTerm = 0, firstIndex = snapshotIndex + 1) {
     invariant(firstIndex >= 1 && firstIndex <= snapshotIndex + 1, "log starts after its snapshot");
     this.#snapshotIndex = snapshotIndex;
     this.#snapshotTerm = snapshotTerm;
     this.#firstIndex = firstIndex;
+    this.#droppedThrough = firstIndex - 1;
+  }
+
+  /** Data bytes of the entries whose data is still in memory (the dropped ones hold none). */
+  get heldBytes(): number {
+    return this.#heldBytes;
+  }
+
+  /** Entries at or below this index may be stand-ins without their data. */
+  get droppedThrough(): number {
+    return this.#droppedThrough;
   }
 
   get snapshotIndex(): number {
@@ -86,6 +108,34 @@ export class RaftLog {
       );
     }
     this.#buffer.push(entry);
+    this.#heldBytes += entry.data.length;
+  }
+
+  /**
+   * Drops the data of entries up to `throughIndex` (applied and durable, so storage has them),
+   * oldest first, until at most `keepBytes` of data remain held. Commands become stand-ins; other
+   * entries (barriers, configurations: a few bytes) keep their data.
+   */
+  dropData(throughIndex: number, keepBytes: number): void {
+    const last = Math.min(throughIndex, this.lastIndex);
+    let index = Math.max(this.#droppedThrough, this.#firstIndex - 1) + 1;
+    while (index <= last && this.#heldBytes > keepBytes) {
+      const slot = this.#head + index - this.#firstIndex;
+      const entry = this.#buffer[slot]!;
+      this.#heldBytes -= entry.data.length;
+      if (entry.type === EntryType.Command) {
+        // A new object: the old one may still be on its way to the FSM or a follower.
+        this.#buffer[slot] = {
+          term: entry.term,
+          index: entry.index,
+          type: entry.type,
+          data: NO_DATA,
+          droppedDataBytes: entry.data.length,
+        };
+      }
+      this.#droppedThrough = index;
+      index++;
+    }
   }
 
   /**
@@ -111,6 +161,10 @@ export class RaftLog {
     invariant(fromIndex > this.#snapshotIndex, `truncate ${fromIndex} at or below snapshot`);
     if (fromIndex > this.lastIndex) return;
     invariant(fromIndex >= this.#firstIndex, "truncate below the first entry");
+    invariant(fromIndex > this.#droppedThrough, `truncate ${fromIndex} of dropped data`);
+    for (let index = fromIndex; index <= this.lastIndex; index++) {
+      this.#heldBytes -= this.get(index)!.data.length;
+    }
     this.#buffer.length = this.#head + (fromIndex - this.#firstIndex);
   }
 
@@ -121,6 +175,8 @@ export class RaftLog {
     this.#snapshotIndex = snapshotIndex;
     this.#snapshotTerm = snapshotTerm;
     this.#firstIndex = snapshotIndex + 1;
+    this.#droppedThrough = snapshotIndex;
+    this.#heldBytes = 0;
   }
 
   /**
@@ -146,6 +202,11 @@ export class RaftLog {
     }
     const drop = Math.min(keepFrom - this.#firstIndex, this.length);
     if (drop <= 0) return;
+    const lastDropped = this.#firstIndex + drop - 1;
+    for (let index = this.#droppedThrough + 1; index <= lastDropped; index++) {
+      this.#heldBytes -= this.get(index)!.data.length;
+    }
+    if (this.#droppedThrough < lastDropped) this.#droppedThrough = lastDropped;
     this.#buffer.fill(undefined, this.#head, this.#head + drop);
     this.#head += drop;
     this.#firstIndex += drop;

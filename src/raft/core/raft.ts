@@ -372,6 +372,13 @@ export class Raft {
     node.truncateFrom = undefined;
     node.unstableFrom = node.log.lastIndex + 1;
     ready.committed = takeCommitted(node);
+    if (node.log.heldBytes > node.options.logDataInMemoryBytes) {
+      // Applied and durable: storage has them for any follower that still needs them.
+      node.log.dropData(
+        Math.min(node.lastApplied, node.durableIndex),
+        node.options.logDataInMemoryBytes,
+      );
+    }
     const soft = node.softState();
     if (!sameSoftState(node.lastSoftState, soft)) {
       ready.soft = soft;

@@ -44,6 +44,17 @@ export interface Entry {
   index: number;
   type: EntryType;
   data: Uint8Array;
+  /**
+   * Set on the core's stand-in for an applied entry whose data it no longer keeps in memory (see
+   * `logDataInMemoryBytes`): `data` is empty and this is the length of the real data, which the
+   * driver reads back from storage before the entry leaves the node.
+   */
+  droppedDataBytes?: number;
+}
+
+/** True for a stand-in whose data is only in storage. */
+export function isDataDropped(entry: Entry): boolean {
+  return entry.droppedDataBytes !== undefined;
 }
 
 /** What must be durable before votes are granted or terms acted on. */

@@ -1,7 +1,8 @@
 // RaftStorage over a libraft 0.15 uv data directory (engine-internals §5), readable by libraft
 // and reading what libraft wrote. Operations run one at a time in call order, except that
 // appends queued behind a write in flight are written together in the next single durable write
-// (group commit); each append request stays its own batch.
+// (group commit); each append request stays its own batch. readEntries is an operation too, so it
+// sees exactly the appends, truncations and segment removals queued before it.
 import { mkdir } from "node:fs/promises";
 import { encodeConfiguration } from "../core/configuration-codec.js";
 import type { Configuration, Entry, HardState, Snapshot } from "../core/types.js";
@@ -19,9 +20,12 @@ import {
   readSegmentBatches,
   SEGMENT_FORMAT,
 } from "./segment-format.js";
+import { detachedEntries, SegmentEntries } from "./segment-reader.js";
 import { pruneSnapshots, readSnapshot, writeSnapshot } from "./snapshot-files.js";
 import {
   CorruptDataError,
+  EntriesUnavailableError,
+  invalidReadRange,
   type LoadedState,
   type RaftStorage,
   StorageClosedError,
@@ -85,6 +89,12 @@ export class DiskStorage implements RaftStorage {
   #spare: Promise<OpenSegment> | null = null;
   #counter = 0;
   #finalizing: Promise<void>[] = [];
+  /** Closed segments rolled from the open one, until their finalization (rename) is done. */
+  readonly #finalizationOf = new WeakMap<ClosedSegment, Promise<void>>();
+  /** readEntries' cache: the closed segment read last (its record in #closedSegments is its key). */
+  #closedCache: SegmentEntries | null = null;
+  /** readEntries' cache of the open segment (keyed by it), read further as it grows. */
+  #openCache: SegmentEntries | null = null;
   /** Snapshot file writes, one after the other, outside the operation queue. */
   #snapshotChain: Promise<void> = Promise.resolve();
 
@@ -165,6 +175,10 @@ export class DiskStorage implements RaftStorage {
     if (entries.length === 0) return Promise.resolve();
     const first = entries[0].index;
     for (let i = 0; i < entries.length; i++) {
+      if (entries[i].droppedDataBytes !== undefined) {
+        // The core's stand-in for an entry whose data it dropped: never what is to be stored.
+        return Promise.reject(new RangeError(`entry ${entries[i].index} is a stand-in`));
+      }
       if (entries[i].data.length % 8 !== 0) {
         // libraft's readers assume 8-byte multiples; refuse before anything reaches the disk.
         return Promise.reject(
@@ -250,6 +264,7 @@ export class DiskStorage implements RaftStorage {
       for (const segment of [...this.#closedSegments].reverse())
         await this.#dir.remove(segment.name);
       this.#closedSegments = [];
+      this.#dropStaleCache();
       await this.#dir.sync();
       this.#snapshotIndex = snapshot.meta.index;
       this.#lastIndex = snapshot.meta.index;
@@ -266,6 +281,33 @@ export class DiskStorage implements RaftStorage {
     }).then(() => result);
   }
 
+  readEntries(
+    fromIndex: number,
+    toIndex: number,
+    maxBytes = Number.POSITIVE_INFINITY,
+  ): Promise<Entry[]> {
+    const unusable = this.#unusable() ?? invalidReadRange(fromIndex, toIndex, maxBytes);
+    if (unusable) return Promise.reject(unusable);
+    // A failed read leaves the disk as it was: it rejects this call and does not fail the storage
+    // (a task that throws would).
+    let result: Entry[] | Error = [];
+    return this.#enqueueTask(async () => {
+      try {
+        result = await this.#readEntries(fromIndex, toIndex, maxBytes);
+      } catch (error) {
+        if (!(error instanceof EntriesUnavailableError)) {
+          // A segment that failed to read or parse is not kept half-parsed.
+          this.#closedCache = null;
+          this.#openCache = null;
+        }
+        result = error as Error;
+      }
+    }).then(() => {
+      if (result instanceof Error) throw result;
+      return result;
+    });
+  }
+
   async close(): Promise<void> {
     if (this.#phase === "closed") return;
     if (this.#phase === "new") {
@@ -279,6 +321,8 @@ export class DiskStorage implements RaftStorage {
     await drained.catch(() => {});
     await this.#snapshotChain;
     await Promise.allSettled(this.#finalizing);
+    this.#closedCache = null;
+    this.#openCache = null;
     const spare = this.#spare;
     this.#spare = null;
     if (spare) {
@@ -401,16 +445,19 @@ export class DiskStorage implements RaftStorage {
     const open = this.#open;
     if (open === null) return;
     this.#open = null;
-    if (!open.isEmpty) {
-      this.#closedSegments.push({
-        name: open.closedName,
-        firstIndex: open.firstIndex,
-        lastIndex: open.lastIndex,
-      });
-    }
+    if (this.#openCache?.key === open) this.#openCache = null;
     const done = open.finalize(this.#dir);
     done.catch((error: Error) => this.#fail(error));
     this.#finalizing.push(done);
+    if (!open.isEmpty) {
+      const segment = {
+        name: open.closedName,
+        firstIndex: open.firstIndex,
+        lastIndex: open.lastIndex,
+      };
+      this.#closedSegments.push(segment);
+      this.#finalizationOf.set(segment, done);
+    }
   }
 
   /** Closes the open segment and waits until every segment on disk has its closed name. */
@@ -476,6 +523,7 @@ export class DiskStorage implements RaftStorage {
       await this.#dir.sync();
     }
     this.#lastIndex = fromIndex - 1;
+    this.#dropStaleCache();
   }
 
   async #storeSnapshot(snapshot: Snapshot): Promise<void> {
@@ -511,8 +559,102 @@ export class DiskStorage implements RaftStorage {
       const segment = this.#closedSegments.shift()!;
       await this.#dir.remove(segment.name);
     }
+    this.#dropStaleCache();
     await this.#dir.sync();
   }
+
+  /**
+   * readEntries' work, in the queue: no append, truncation, roll or segment removal runs
+   * meanwhile. Entries are in the closed segments (some maybe still being renamed from open-N:
+   * their finalization is awaited first) and in the open segment (read through its handle, up to
+   * its used size). The spare never holds entries: it becomes the open segment before any append.
+   */
+  async #readEntries(fromIndex: number, toIndex: number, maxBytes: number): Promise<Entry[]> {
+    const picked: Entry[] = [];
+    let bytes = 0;
+    let index = fromIndex;
+    reading: while (index <= toIndex) {
+      const holder = this.#entriesHolding(index);
+      if (holder === null) break;
+      const { parsed, lastIndex } = holder;
+      const end = Math.min(toIndex, lastIndex);
+      while (index <= end) {
+        if (index >= parsed.nextIndex) {
+          if (await parsed.parseMore(end)) continue;
+          throw new CorruptDataError(parsed.source.file, null, `entry ${index} is missing`);
+        }
+        const entry = parsed.at(index);
+        if (picked.length > 0 && bytes + entry.data.length > maxBytes) break reading;
+        picked.push(entry);
+        bytes += entry.data.length;
+        index++;
+      }
+    }
+    if (picked.length === 0) throw new EntriesUnavailableError(fromIndex, this.#storedRange());
+    return detachedEntries(picked);
+  }
+
+  /** The (cached) entries of the segment holding `index`, or null when no segment does. */
+  #entriesHolding(index: number): { parsed: SegmentEntries; lastIndex: number } | null {
+    const open = this.#open;
+    if (open !== null && !open.isEmpty && index >= open.firstIndex && index <= open.lastIndex) {
+      if (this.#openCache?.key !== open) {
+        this.#openCache = new SegmentEntries(open, {
+          file: this.#dir.file(open.name),
+          firstIndex: open.firstIndex,
+          lastIndex: null,
+          readFrom: (position) => open.readWritten(position),
+        });
+      }
+      return { parsed: this.#openCache, lastIndex: open.lastIndex };
+    }
+    const segment = findSegment(this.#closedSegments, index);
+    if (segment === null) return null;
+    if (this.#closedCache?.key !== segment) {
+      this.#closedCache = new SegmentEntries(segment, {
+        file: this.#dir.file(segment.name),
+        firstIndex: segment.firstIndex,
+        lastIndex: segment.lastIndex,
+        readFrom: async (position) => {
+          if (position > 0) return new Uint8Array(0); // read whole at position 0
+          await this.#finalizationOf.get(segment);
+          return this.#dir.readFile(segment.name);
+        },
+      });
+    }
+    return { parsed: this.#closedCache, lastIndex: segment.lastIndex };
+  }
+
+  /** What is stored, for EntriesUnavailableError's message. */
+  #storedRange(): string {
+    const open = this.#open !== null && !this.#open.isEmpty ? this.#open : null;
+    const first = this.#closedSegments[0]?.firstIndex ?? open?.firstIndex;
+    const last = open?.lastIndex ?? this.#closedSegments.at(-1)?.lastIndex;
+    if (first === undefined || last === undefined) return "no entry is stored";
+    return `entries ${first} to ${last} are stored`;
+  }
+
+  /** Lets go of cached entries of a segment that is no longer there. */
+  #dropStaleCache(): void {
+    const key = this.#closedCache?.key;
+    if (key !== undefined && !this.#closedSegments.includes(key as ClosedSegment))
+      this.#closedCache = null;
+    if (this.#openCache !== null && this.#openCache.key !== this.#open) this.#openCache = null;
+  }
+}
+
+/** The segment holding `index` (segments are sorted and contiguous), or null. */
+function findSegment(segments: readonly ClosedSegment[], index: number): ClosedSegment | null {
+  let low = 0;
+  let high = segments.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const segment = segments[middle];
+    if (index < segment.firstIndex) high = middle - 1;
+    else if (index > segment.lastIndex) low = middle + 1;
+    else return segment;
+  }
+  return null;
 }
 
 function changeEntry(index: number, configuration: Configuration): Entry {

@@ -8,6 +8,8 @@ import { EntryType } from "../core/types.js";
 import { type DiskStats, newDiskStats } from "./durable-fs.js";
 import { snapshotBytes } from "./snapshot-data.js";
 import {
+  EntriesUnavailableError,
+  invalidReadRange,
   type LoadedState,
   type RaftStorage,
   StorageClosedError,
@@ -90,7 +92,9 @@ export class MemoryStorage implements RaftStorage {
         `append at ${first} leaves a gap after the last index ${this.#lastIndex()}`,
       );
     }
-    if (first <= this.#lastIndex()) await this.truncate(first);
+    // At once, not awaited, so that the append takes effect in call order (a readEntries called
+    // right after it sees its entries).
+    if (first <= this.#lastIndex()) this.#truncateNow(first);
     this.state.entries.push(...entries.map((entry) => ({ ...entry, data: entry.data.slice() })));
     this.stats.appendRequests++;
     this.stats.appendWrites++;
@@ -100,6 +104,10 @@ export class MemoryStorage implements RaftStorage {
 
   async truncate(fromIndex: number): Promise<void> {
     this.#check();
+    this.#truncateNow(fromIndex);
+  }
+
+  #truncateNow(fromIndex: number): void {
     const snapshotIndex = this.state.snapshot?.meta.index ?? 0;
     if (fromIndex <= snapshotIndex) {
       throw new StorageStateError(
@@ -141,6 +149,34 @@ export class MemoryStorage implements RaftStorage {
   async loadSnapshot(): Promise<Snapshot | null> {
     this.#check();
     return this.state.snapshot;
+  }
+
+  async readEntries(
+    fromIndex: number,
+    toIndex: number,
+    maxBytes = Number.POSITIVE_INFINITY,
+  ): Promise<Entry[]> {
+    this.#check();
+    const invalid = invalidReadRange(fromIndex, toIndex, maxBytes);
+    if (invalid) throw invalid;
+    const { startIndex, entries } = this.state;
+    const lastIndex = this.#lastIndex();
+    if (fromIndex < startIndex || fromIndex > lastIndex) {
+      const stored =
+        lastIndex < startIndex
+          ? "no entry is stored"
+          : `entries ${startIndex} to ${lastIndex} are stored`;
+      throw new EntriesUnavailableError(fromIndex, stored);
+    }
+    const out: Entry[] = [];
+    let bytes = 0;
+    for (let index = fromIndex; index <= Math.min(toIndex, lastIndex); index++) {
+      const entry = entries[index - startIndex];
+      if (out.length > 0 && bytes + entry.data.length > maxBytes) break;
+      out.push({ term: entry.term, index, type: entry.type, data: entry.data.slice() });
+      bytes += entry.data.length;
+    }
+    return out;
   }
 
   async close(): Promise<void> {

@@ -165,6 +165,10 @@ export function encodeOutgoing(message: Message): {
 }
 
 function checkEntryLength(entry: Entry): void {
+  // A stand-in's data must be read back from storage first: sent as is, it would be applied empty.
+  if (entry.droppedDataBytes !== undefined) {
+    throw new RangeError(`entry ${entry.index} is a stand-in without its data`);
+  }
   // libraft's receivers walk payloads assuming 8-byte multiples; anything else corrupts them.
   if (entry.data.length % 8 !== 0) {
     throw new RangeError(

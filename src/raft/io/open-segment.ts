@@ -111,6 +111,24 @@ export class OpenSegment {
     this.lastIndex = last[last.length - 1].index;
   }
 
+  /**
+   * Reads back what was written from `position` up to the used size, through the segment's own
+   * handle (so no race with its rename). The caller must not run it alongside an append or
+   * finalize (DiskStorage reads in its operation queue).
+   */
+  async readWritten(position: number): Promise<Uint8Array> {
+    const handle = this.#handle;
+    if (handle === null) throw new Error(`${this.name} is already finalized`);
+    const length = Math.max(0, this.#usedBytes - position);
+    const bytes = new Uint8Array(length);
+    for (let filled = 0; filled < length; ) {
+      const { bytesRead } = await handle.read(bytes, filled, length - filled, position + filled);
+      if (bytesRead === 0) throw new Error(`${this.name}: short read at byte ${position + filled}`);
+      filled += bytesRead;
+    }
+    return bytes;
+  }
+
   /** Name it will have once finalized (only meaningful when it holds entries). */
   get closedName(): string {
     return closedSegmentName(this.firstIndex, this.lastIndex);

@@ -39,6 +39,18 @@ export interface RaftStorage {
   /** The newest stored snapshot (to send to a follower), or null. */
   loadSnapshot(): Promise<Snapshot | null>;
   /**
+   * The stored entries from `fromIndex` to `toIndex` inclusive (at most `maxBytes` of data, but at
+   * least one entry), exactly as appended. Rejects with EntriesUnavailableError when `fromIndex` is
+   * not stored (behind the snapshot's trailing entries, truncated, or not yet appended).
+   *
+   * Takes effect in call order like the rest: it sees every append and truncation called before
+   * it; entries that putSnapshot or installSnapshot drop are gone once that call resolved. The
+   * result ends early at the last stored entry or at the byte limit, never empty. Each call's entries own their data (fresh memory, not shared with storage or other
+   * calls). Invalid arguments (not integers, `fromIndex` < 1, `toIndex` < `fromIndex`, negative
+   * `maxBytes`) reject with a RangeError.
+   */
+  readEntries(fromIndex: number, toIndex: number, maxBytes?: number): Promise<Entry[]>;
+  /**
    * Optional hint from the driver for the appends that follow: whether they may block the event
    * loop (see open-segment.ts). A follower answers the leader only once its write is done, and a
    * lone voter's write is its commit; a leader with followers keeps serving clients meanwhile.
@@ -65,6 +77,36 @@ export class CorruptDataError extends Error {
 /** A call the storage cannot honour in its current state (bootstrap twice, a gap in indexes). */
 export class StorageStateError extends Error {
   override name = "StorageStateError";
+}
+
+/**
+ * readEntries: the first index asked for is not stored (compacted away behind a snapshot,
+ * truncated, or not yet appended).
+ */
+export class EntriesUnavailableError extends Error {
+  override name = "EntriesUnavailableError";
+  readonly index: number;
+  constructor(index: number, reason: string) {
+    super(`entry ${index} is not stored: ${reason}`);
+    this.index = index;
+  }
+}
+
+/** Why readEntries' arguments are invalid, or null. */
+export function invalidReadRange(
+  fromIndex: number,
+  toIndex: number,
+  maxBytes: number,
+): RangeError | null {
+  if (!Number.isSafeInteger(fromIndex) || fromIndex < 1)
+    return new RangeError(`readEntries: fromIndex ${fromIndex} is not an index`);
+  if (!Number.isSafeInteger(toIndex) || toIndex < fromIndex)
+    return new RangeError(
+      `readEntries: toIndex ${toIndex} is not an index at or after ${fromIndex}`,
+    );
+  if (Number.isNaN(maxBytes) || maxBytes < 0)
+    return new RangeError(`readEntries: maxBytes ${maxBytes} is negative`);
+  return null;
 }
 
 export class StorageClosedError extends Error {

@@ -60,6 +60,7 @@ export function runChaos(options: ChaosOptions): ChaosResult {
     maxDiskMs: shape.pick([2, 8, 8, 60]),
     // Picked last, so that the seeds' other choices stay what they were.
     snapshotTrailingBytes: shape.pick([32 * 1024 * 1024, 32 * 1024 * 1024, 0, 40]),
+    logDataInMemoryBytes: shape.pick([Number.POSITIVE_INFINITY, 0, 0, 64, 8 * 1024 * 1024]),
   });
   try {
     runFaults(cluster, faultMs);

@@ -12,6 +12,7 @@ import {
   RaftRole,
   type ServerInfo,
 } from "../core/types.js";
+import { needsStoredData } from "../node/stored-data.js";
 import { EventQueue } from "./event-queue.js";
 import { InvariantChecker, InvariantViolation } from "./invariants.js";
 import { Prng } from "./prng.js";
@@ -34,6 +35,8 @@ export interface SimClusterOptions {
   snapshotTrailing?: number;
   /** Bytes of trailing entries the cores keep in memory (default 32 MiB, the core's). */
   snapshotTrailingBytes?: number;
+  /** Data of applied entries the cores keep in memory (default: all, the core's default). */
+  logDataInMemoryBytes?: number;
   maxInflightMessages?: number;
   maxAppendBytes?: number;
   /** Disk write latency range. */
@@ -77,6 +80,8 @@ export class SimCluster {
     leaderChanges: 0,
     events: 0,
     messages: 0,
+    /** AppendEntries whose entries' data a leader read back from its disk. */
+    readBacks: 0,
   };
   /** Called when a node becomes leader (the chaos runner uses it to crash new leaders). */
   onLeader: ((id: NodeId) => void) | undefined;
@@ -91,6 +96,7 @@ export class SimCluster {
       snapshotThreshold: 64,
       snapshotTrailing: 32,
       snapshotTrailingBytes: 32 * 1024 * 1024,
+      logDataInMemoryBytes: Number.POSITIVE_INFINITY,
       maxInflightMessages: 32,
       maxAppendBytes: 64 * 1024,
       minDiskMs: 1,
@@ -168,6 +174,7 @@ export class SimCluster {
       barrierOnElection: this.options.barrierOnElection,
       snapshotTrailing: this.options.snapshotTrailing,
       snapshotTrailingBytes: this.options.snapshotTrailingBytes,
+      logDataInMemoryBytes: this.options.logDataInMemoryBytes,
       maxInflightMessages: this.options.maxInflightMessages,
       maxAppendBytes: this.options.maxAppendBytes,
       maxCatchUpRoundDurationMs: 20 * this.options.electionTimeoutMs,
@@ -410,6 +417,14 @@ export class SimCluster {
   }
 
   #send(message: Message): void {
+    if (needsStoredData(message)) {
+      // As the driver does: the stand-ins' data comes from the sender's disk (lost if gone).
+      const filled = this.nodes.get(message.from)!.disk.withStoredData(message);
+      this.trace(`n${message.from} reads entries back from disk: ${filled ? "ok" : "gone"}`);
+      if (filled === null) return;
+      this.stats.readBacks++;
+      message = filled;
+    }
     for (const flight of this.network.send(message, this.#now)) {
       this.#events.push(flight.deliverAtMs, { kind: "deliver", flight });
     }

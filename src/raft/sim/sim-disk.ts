@@ -3,7 +3,8 @@
 // complete after a latency; a crash keeps every completed write, a random prefix of the queued
 // ones, and possibly a torn part (truncation plus a prefix of entries) of the next one.
 import type { LoadedState } from "../core/options.js";
-import type { Entry, HardState, Snapshot } from "../core/types.js";
+import type { Entry, HardState, Message, Snapshot } from "../core/types.js";
+import { fillStoredData, needsStoredData, storedRange } from "../node/stored-data.js";
 import type { Prng } from "./prng.js";
 
 type DiskOp =
@@ -99,6 +100,18 @@ export class SimDisk {
       }
       this.entries.push(entry);
     }
+  }
+
+  /**
+   * `message` with its stand-ins' data read from this disk's durable entries (as the driver reads
+   * its storage), or null when they are gone (compacted behind a snapshot): the message is lost.
+   */
+  withStoredData(message: Message): Message | null {
+    if (!needsStoredData(message)) return message;
+    const { fromIndex } = storedRange(message);
+    const at = this.entries.findIndex((e) => e.index === fromIndex);
+    if (at < 0) return null;
+    return fillStoredData(message, this.entries.slice(at, at + message.entries.length));
   }
 
   /** A local snapshot, written synchronously; entries older than `trailing` behind it go. */

@@ -65,6 +65,8 @@ export function runWalk(options: WalkOptions): WalkResult {
     maxAppendBytes: prng.pick([24, 48, 4096]),
     maxInflightMessages: prng.pick([1, 8]),
     snapshotTrailing: prng.pick([0, 2, 8]),
+    // From its own generator, so that the walks' other choices stay what they were.
+    logDataInMemoryBytes: new Prng(seed ^ 0x2c1b3c6d).pick([Number.POSITIVE_INFINITY, 0, 64]),
   };
   const checker = new InvariantChecker();
   const trace: string[] = [];
@@ -107,7 +109,10 @@ export function runWalk(options: WalkOptions): WalkResult {
     if (ready.entries.length > 0 || ready.truncateFromIndex !== undefined) {
       sim.disk.queueWrite(ready.truncateFromIndex, ready.entries, 0);
     }
-    bag.push(...ready.messages);
+    for (const message of ready.messages) {
+      const filled = sim.disk.withStoredData(message);
+      if (filled !== null) bag.push(filled);
+    }
     for (const send of ready.snapshotSends) {
       const snapshot = sim.disk.snapshot;
       if (snapshot === undefined)

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { RaftLog } from "../../../src/raft/core/raft-log.js";
+import { entrySizeBytes, RaftLog } from "../../../src/raft/core/raft-log.js";
 import { type Entry, EntryType } from "../../../src/raft/core/types.js";
 
 const entry = (index: number, term: number, size = 8): Entry => ({
@@ -118,4 +118,80 @@ test("the snapshot and committed entries cannot be truncated", () => {
   const log = logOf([1, 1, 1]);
   log.compact(2, 5);
   assert.throws(() => log.truncate(2), /at or below snapshot/);
+});
+
+test("dropping data keeps the newest bytes, and the terms and sizes of all", () => {
+  const log = new RaftLog();
+  for (let i = 1; i <= 6; i++) log.append(entry(i, 1, 64));
+  assert.equal(log.heldBytes, 6 * 64);
+  // Only entries up to 4 may go (applied and durable), and 128 bytes stay.
+  log.dropData(4, 128);
+  assert.equal(log.droppedThrough, 4);
+  assert.equal(log.heldBytes, 2 * 64);
+  for (let i = 1; i <= 4; i++) {
+    const stand = log.get(i)!;
+    assert.equal(stand.data.length, 0, `entry ${i} holds no data`);
+    assert.equal(stand.droppedDataBytes, 64);
+    assert.equal(stand.term, 1);
+    assert.equal(entrySizeBytes(stand), 64 + 16, "flow control still counts its real size");
+  }
+  assert.equal(log.get(5)!.data.length, 64);
+  assert.equal(log.get(5)!.droppedDataBytes, undefined);
+  // The window: nothing more goes while the held bytes fit.
+  log.dropData(6, 128);
+  assert.equal(log.droppedThrough, 4);
+  log.dropData(6, 0);
+  assert.deepEqual([log.droppedThrough, log.heldBytes], [6, 0]);
+});
+
+test("a stand-in is a new object: an entry handed out earlier keeps its data", () => {
+  const log = new RaftLog();
+  const first = entry(1, 1, 16);
+  log.append(first);
+  const handedOut = log.slice(1, 1)[0];
+  log.dropData(1, 0);
+  assert.equal(handedOut, first);
+  assert.equal(first.data.length, 16);
+  assert.notEqual(log.get(1), first);
+});
+
+test("configuration and barrier entries keep their data when commands' is dropped", () => {
+  const log = new RaftLog();
+  log.append({ index: 1, term: 1, type: EntryType.Change, data: new Uint8Array(24) });
+  log.append({ index: 2, term: 1, type: EntryType.Barrier, data: new Uint8Array(8) });
+  log.append(entry(3, 1, 32));
+  log.dropData(3, 0);
+  assert.deepEqual(
+    [1, 2, 3].map((i) => [log.get(i)!.data.length, log.get(i)!.droppedDataBytes]),
+    [
+      [24, undefined],
+      [8, undefined],
+      [0, 32],
+    ],
+  );
+  assert.equal(log.heldBytes, 0, "below the watermark nothing counts as held");
+});
+
+test("held bytes follow truncation, compaction and restore", () => {
+  const log = new RaftLog();
+  for (let i = 1; i <= 8; i++) log.append(entry(i, 1, 8 * i));
+  const total = (from: number, to: number) => {
+    let n = 0;
+    for (let i = from; i <= to; i++) n += 8 * i;
+    return n;
+  };
+  log.dropData(3, 0);
+  assert.equal(log.heldBytes, total(4, 8));
+  assert.throws(() => log.truncate(3), /dropped data/);
+  log.truncate(7);
+  assert.equal(log.heldBytes, total(4, 6));
+  log.append(entry(7, 2, 800));
+  assert.equal(log.heldBytes, total(4, 6) + 800);
+  // Compaction past the watermark forgets held entries too.
+  log.compact(5, 0);
+  assert.deepEqual([log.firstIndex, log.droppedThrough, log.heldBytes], [6, 5, 48 + 800]);
+  log.restore(20, 3);
+  assert.deepEqual([log.heldBytes, log.droppedThrough], [0, 20]);
+  log.append(entry(21, 3, 40));
+  assert.equal(log.heldBytes, 40);
 });

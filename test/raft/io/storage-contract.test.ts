@@ -9,7 +9,12 @@ import {
   MemoryStorage,
   type MemoryStorageState,
 } from "../../../src/raft/io/memory-storage.js";
-import { type RaftStorage, StorageStateError } from "../../../src/raft/io/storage.js";
+import {
+  EntriesUnavailableError,
+  type RaftStorage,
+  StorageClosedError,
+  StorageStateError,
+} from "../../../src/raft/io/storage.js";
 import {
   CONFIGURATION,
   entries,
@@ -155,5 +160,80 @@ for (const kind of kinds) {
       assert.equal(last.type, EntryType.Change);
       assert.deepEqual(loaded.lastConfiguration, { index: 13, configuration: [CONFIGURATION[0]] });
       await second.close();
+    }));
+
+  test(`${kind.name}: readEntries gives stored ranges exactly as appended, cut by maxBytes, never empty`, () =>
+    kind.run(async (open) => {
+      const storage = open();
+      await storage.load();
+      await assert.rejects(storage.readEntries(1, 1), EntriesUnavailableError);
+      // 64-byte entries in batches of ten (DiskStorage: several segments and an open one).
+      const appended = entries(1, 120, 2, 8);
+      for (let i = 0; i < 120; i += 10) await storage.append(appended.slice(i, i + 10));
+      for (const entry of appended) entry.data.fill(0); // the caller's buffers are not kept
+      const expected = (from: number, to: number) => plain(entries(from, to, 2, 8));
+      assert.deepEqual(plain(await storage.readEntries(1, 120)), expected(1, 120));
+      assert.deepEqual(plain(await storage.readEntries(37, 64)), expected(37, 64));
+      assert.deepEqual(plain(await storage.readEntries(115, 500)), expected(115, 120));
+      assert.deepEqual(plain(await storage.readEntries(10, 120, 64 * 5)), expected(10, 14));
+      assert.deepEqual(plain(await storage.readEntries(10, 120, 64 * 6 - 1)), expected(10, 14));
+      assert.deepEqual(plain(await storage.readEntries(10, 120, 0)), expected(10, 10));
+      await assert.rejects(storage.readEntries(121, 130), EntriesUnavailableError);
+      await assert.rejects(storage.readEntries(0, 5), RangeError);
+      await assert.rejects(storage.readEntries(6, 5), RangeError);
+      await assert.rejects(storage.readEntries(1, 5, -1), RangeError);
+      const read = await storage.readEntries(50, 52);
+      for (const entry of read) entry.data.fill(0);
+      assert.deepEqual(plain(await storage.readEntries(50, 52)), expected(50, 52));
+      await storage.close();
+      await assert.rejects(storage.readEntries(50, 52), StorageClosedError);
+
+      const again = open();
+      await assert.rejects(again.readEntries(1, 1), StorageStateError);
+      await again.load();
+      assert.deepEqual(plain(await again.readEntries(1, 120)), expected(1, 120));
+      await again.close();
+    }));
+
+  test(`${kind.name}: readEntries sees the appends, truncations and snapshots called before it`, () =>
+    kind.run(async (open) => {
+      const storage = open();
+      await storage.load();
+      for (let i = 1; i <= 100; i += 10) await storage.append(entries(i, i + 9, 1, 8));
+      // Not awaited: each read is ordered after the calls before it, and before those after it.
+      const early = storage.readEntries(101, 110);
+      const appended = storage.append(entries(101, 110, 1, 8));
+      const conflicting = storage.append(entries(95, 105, 2, 8));
+      const read = storage.readEntries(90, 110);
+      await assert.rejects(early, EntriesUnavailableError);
+      assert.deepEqual(
+        plain(await read),
+        plain([...entries(90, 94, 1, 8), ...entries(95, 105, 2, 8)]),
+      );
+      await Promise.all([appended, conflicting]);
+      await storage.truncate(100);
+      await assert.rejects(storage.readEntries(100, 100), EntriesUnavailableError);
+      assert.deepEqual(plain(await storage.readEntries(98, 110)), plain(entries(98, 99, 2, 8)));
+
+      // A snapshot at 90 keeping 20 trailing entries: 71 on are still there, 1 is not.
+      await storage.putSnapshot(snapshot(90, 1), 20);
+      await assert.rejects(storage.readEntries(1, 10), EntriesUnavailableError);
+      assert.deepEqual(
+        plain(await storage.readEntries(71, 99)),
+        plain([...entries(71, 94, 1, 8), ...entries(95, 99, 2, 8)]),
+      );
+      await storage.close();
+      const again = open();
+      await again.load();
+      await assert.rejects(again.readEntries(1, 10), EntriesUnavailableError);
+      assert.deepEqual(plain(await again.readEntries(71, 75)), plain(entries(71, 75, 1, 8)));
+
+      // Installing a snapshot discards the whole log.
+      await again.installSnapshot(snapshot(200, 3));
+      await assert.rejects(again.readEntries(99, 99), EntriesUnavailableError);
+      await assert.rejects(again.readEntries(200, 201), EntriesUnavailableError);
+      await again.append(entries(201, 205, 3, 8));
+      assert.deepEqual(plain(await again.readEntries(201, 300)), plain(entries(201, 205, 3, 8)));
+      await again.close();
     }));
 }

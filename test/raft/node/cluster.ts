@@ -99,6 +99,9 @@ class FlakyStorage implements RaftStorage {
   loadSnapshot() {
     return this.inner.loadSnapshot();
   }
+  readEntries(fromIndex: number, toIndex: number, maxBytes?: number) {
+    return this.inner.readEntries(fromIndex, toIndex, maxBytes);
+  }
   close() {
     return this.inner.close();
   }
