@@ -625,7 +625,9 @@ export class Gateway {
     const { fsm, replication } = this.#services;
     const transaction: PendingTransaction | null = fsm.takeCommitted(session.connection);
     if (transaction === null) {
-      if (session.connection.isAutocommit()) await this.#settleReadPending(session);
+      // Also inside an open transaction (BEGIN IMMEDIATE, or its first write): whatever it
+      // answers from now on rests on what it saw, so that must be committed first.
+      await this.#settleReadPending(session);
       return;
     }
     // Committed on top of what it read: raft commits it only after those.
@@ -648,17 +650,35 @@ export class Gateway {
   }
 
   /**
-   * A transaction that wrote nothing (an UPDATE to the same value, a read under BEGIN IMMEDIATE)
-   * but read transactions still waiting for raft ends only once they are committed: a barrier
-   * behind them in the log. If one of them was dropped, it fails: what it answered rests on a
-   * write that never happened.
+   * A statement whose read transaction saw transactions still waiting for raft (write intent:
+   * an autocommit write that changed nothing, BEGIN IMMEDIATE, an open transaction's first
+   * write) answers only once they are committed: a barrier behind them in the log. If one of
+   * them was dropped, it fails (an open transaction is rolled back): what it would answer rests
+   * on a write that never happened. Once per read transaction: what it sees does not change.
    */
   async #settleReadPending(session: Session): Promise<void> {
     const seen = this.#services.fsm.takeReadPending(session.connection);
     if (seen === null) return;
-    if (seen.state === "pending") await this.#services.replication.barrier();
+    let failure: unknown = null;
+    if (seen.state === "pending") {
+      await this.#services.replication.barrier().catch((error: unknown) => {
+        failure = error;
+      });
+    }
+    // A failed barrier matters only if what it read is not known to be applied.
     if (seen.state !== "applied") {
-      throw new ReplicationError("leadership-lost", "a transaction it read was not committed");
+      // An open transaction built on it is rolled back: nothing it reads could be trusted.
+      if (!session.connection.isAutocommit()) {
+        try {
+          session.connection.exec("ROLLBACK");
+        } catch {
+          // Already rolled back by SQLite.
+        }
+      }
+      throw (
+        failure ??
+        new ReplicationError("leadership-lost", "a transaction it read was not committed")
+      );
     }
   }
 

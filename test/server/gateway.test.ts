@@ -516,3 +516,53 @@ test("a write that changes nothing but read a transaction still waiting for raft
   assert.deepEqual(rowsOf((await querySql(setup, "SELECT v FROM r")).parts), [[3]]);
   for (const client of [setup, first, second]) client.close();
 });
+
+test("inside BEGIN IMMEDIATE a SELECT never answers rows of a transaction still waiting for raft", async () => {
+  const setup = await opened("dirty");
+  await execSql(setup, "CREATE TABLE d (k INTEGER PRIMARY KEY, v INTEGER)");
+  await execSql(setup, "INSERT INTO d VALUES (1, 1)");
+  const [first, second] = await Promise.all([opened("dirty"), opened("dirty")]);
+  const soon = (answer: Promise<Response>) =>
+    Promise.race([answer, new Promise((r) => setTimeout(() => r("nothing yet"), 150))]);
+  for (const outcome of ["commits", "fails"] as const) {
+    let release!: () => void;
+    server.replication.gate = new Promise((resolve) => (release = resolve));
+    if (outcome === "fails") {
+      server.replication.failNext = new ReplicationError("leadership-lost", "leadership lost");
+    }
+    const value = outcome === "commits" ? 2 : 3;
+    first.send({
+      type: "execSql",
+      schema: 0,
+      dbId: 0,
+      sql: "UPDATE d SET v = ? WHERE k = 1",
+      params: [int(value)],
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    // The second client's transaction builds on the first's (pipelining)...
+    second.send({ type: "execSql", schema: 0, dbId: 0, sql: "BEGIN IMMEDIATE", params: [] });
+    const answerA = first.next();
+    const begun = second.next();
+    // ...but answers nothing that rests on it before raft has committed it.
+    assert.equal(await soon(begun), "nothing yet", "no answer while what it sees is in flight");
+    server.replication.gate = null;
+    release();
+    const [a, b] = [await answerA, await begun];
+    if (outcome === "commits") {
+      assert.equal(a.type, "result");
+      assert.equal(b.type, "result");
+      const rows = await querySql(second, "SELECT v FROM d");
+      assert.deepEqual(rowsOf(rows.parts), [[2]]);
+      await execSql(second, "COMMIT");
+    } else {
+      assert.equal(a.type, "failure");
+      assert.equal(b.type, "failure", "its transaction rests on a write that never happened");
+      // Whatever the client does next, it never reads the lost value.
+      const rows = await querySql(second, "SELECT v FROM d");
+      assert.notDeepEqual(rowsOf(rows.parts), [[3]]);
+      await execSql(second, "ROLLBACK");
+    }
+  }
+  assert.deepEqual(rowsOf((await querySql(setup, "SELECT v FROM d")).parts), [[2]]);
+  for (const client of [setup, first, second]) client.close();
+});
