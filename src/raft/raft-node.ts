@@ -159,6 +159,8 @@ export class RaftNode {
   #snapshotting = false;
   /** Snapshots received from a leader and installed (see `snapshotsInstalled`). */
   #snapshotsInstalled = 0;
+  /** AppendEntries sent with entries read back from storage (see `entriesReadBack`). */
+  #readBacks = { messages: 0, dropped: 0 };
   #waiting: {
     promotions: Map<NodeId, (e: Error | null) => void>;
     transfers: Map<NodeId, (ok: boolean) => void>;
@@ -224,6 +226,14 @@ export class RaftNode {
   /** Highest index applied to the FSM. */
   get appliedIndex(): number {
     return this.#raft?.lastApplied ?? 0;
+  }
+
+  /**
+   * AppendEntries whose entries' data was read back from storage (older than the in-memory
+   * window), and those dropped because storage no longer had them.
+   */
+  get entriesReadBack(): { messages: number; dropped: number } {
+    return { ...this.#readBacks };
   }
 
   /**
@@ -586,7 +596,12 @@ export class RaftNode {
     const raft = this.#raft;
     const storage = this.#storage;
     const sent = (behind ?? Promise.resolve()).then(async () => {
-      const ready = needsStoredData(message) ? await withStoredData(message, storage) : message;
+      let ready: Message | null = message;
+      if (needsStoredData(message)) {
+        ready = await withStoredData(message, storage);
+        if (ready === null) this.#readBacks.dropped++;
+        else this.#readBacks.messages++;
+      }
       if (ready !== null && this.#phase === "running" && this.#raft === raft) {
         this.#transport.send(ready, address);
       }

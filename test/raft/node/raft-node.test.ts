@@ -193,6 +193,7 @@ test("a follower that was down catches up from entries the leader reads back fro
       Array.from({ length: 60 }, (_, i) => i + 1),
     );
     assert.equal(lagging.fsm.restores, 0, "from entries, not a snapshot");
+    assert.ok(leader.node.entriesReadBack.messages > 0, "the leader read entries back");
     // New entries still flow to everyone.
     await leader.node.apply(command(61));
     await eventually(
