@@ -45,9 +45,10 @@ export interface RaftStorage {
    *
    * Takes effect in call order like the rest: it sees every append and truncation called before
    * it; entries that putSnapshot or installSnapshot drop are gone once that call resolved. The
-   * result ends early at the last stored entry or at the byte limit, never empty. Each call's entries own their data (fresh memory, not shared with storage or other
-   * calls). Invalid arguments (not integers, `fromIndex` < 1, `toIndex` < `fromIndex`, negative
-   * `maxBytes`) reject with a RangeError.
+   * result ends early at the last stored entry or at the byte limit, never empty. Each call's
+   * entries own their data (fresh memory, not shared with storage or other calls). Invalid
+   * arguments (not integers, `fromIndex` < 1, `toIndex` < `fromIndex`, negative `maxBytes`)
+   * reject with a RangeError.
    */
   readEntries(fromIndex: number, toIndex: number, maxBytes?: number): Promise<Entry[]>;
   /**
