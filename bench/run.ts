@@ -13,7 +13,12 @@ interface BenchModule {
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const short = args.includes("--short");
-const wanted = args.filter((a) => !a.startsWith("-"));
+// Names are the bare words, except a value given to a flag (`compare --sizes 3`): every flag but
+// --short takes one, read by the benchmark module itself.
+const wanted = args.filter(
+  (a, i) =>
+    !a.startsWith("-") && !(i > 0 && args[i - 1].startsWith("--") && args[i - 1] !== "--short"),
+);
 const available = readdirSync(here)
   .filter((f) => f.endsWith(".ts") && f !== "run.ts")
   .map((f) => basename(f, ".ts"))
