@@ -124,6 +124,7 @@ export class App {
       failureDomain: resolved.failureDomain,
       snapshotThreshold: resolved.snapshotThreshold,
       snapshotTrailing: resolved.snapshotTrailing,
+      logDataInMemoryBytes: resolved.logDataInMemoryBytes,
       autoRecovery: resolved.autoRecovery,
       busyTimeoutMs: resolved.busyTimeoutMs,
       diskMode: resolved.diskMode,

@@ -60,6 +60,11 @@ export interface AppOptions {
   snapshotThreshold?: number;
   /** Entries kept behind a snapshot (default 8192). */
   snapshotTrailing?: number;
+  /**
+   * Raft entry data kept in memory once applied (default 8 MiB); a follower that needs older
+   * entries gets them read back from disk.
+   */
+  logDataInMemoryBytes?: number;
   /** Allow quarantining damaged raft files a snapshot covers at start-up (default true). */
   autoRecovery?: boolean;
   /** How long a writer waits for its database's lock on the node (default 5000). */
@@ -93,6 +98,7 @@ export interface ResolvedAppOptions {
   networkLatencyMs: number | undefined;
   snapshotThreshold: number | undefined;
   snapshotTrailing: number | undefined;
+  logDataInMemoryBytes: number | undefined;
   autoRecovery: boolean;
   busyTimeoutMs: number | undefined;
   diskMode: boolean;
@@ -179,6 +185,7 @@ export function resolveOptions(options: AppOptions): ResolvedAppOptions {
     networkLatencyMs: options.networkLatencyMs,
     snapshotThreshold: options.snapshotThreshold,
     snapshotTrailing: options.snapshotTrailing,
+    logDataInMemoryBytes: options.logDataInMemoryBytes,
     autoRecovery: options.autoRecovery ?? true,
     busyTimeoutMs: options.busyTimeoutMs,
     diskMode: options.diskMode ?? false,

@@ -43,6 +43,11 @@ export interface NodeOptions {
   snapshotThreshold?: number;
   /** Entries kept behind a snapshot (default 8192, at least the threshold). */
   snapshotTrailing?: number;
+  /**
+   * Raft entry data kept in memory once applied (default 8 MiB, newest first); a follower that
+   * needs older entries gets them read back from the data directory.
+   */
+  logDataInMemoryBytes?: number;
   /** Quarantine damaged raft segments that a snapshot covers, instead of refusing to start. */
   autoRecovery?: boolean;
   /**
@@ -186,6 +191,7 @@ export class Node {
       electionTimeoutMs: latency === undefined ? undefined : latency * 15,
       snapshotThreshold: options.snapshotThreshold,
       snapshotTrailing: options.snapshotTrailing,
+      logDataInMemoryBytes: options.logDataInMemoryBytes,
       // Disk mode receives large snapshots into files, not memory.
       snapshotSpoolDir: options.diskMode ? join(options.dataDir, "spool") : undefined,
       dial: options.dial ?? (options.tls ? tlsDialer(options.tls.client) : undefined),

@@ -53,6 +53,9 @@ const app = await App.create(args.dir, {
   rolesAdjustmentFrequencyMs: 1000,
   snapshotThreshold: 128,
   snapshotTrailing: 1024,
+  // No entry data kept once applied: every follower that falls behind is fed from the leader's
+  // disk, so the fault runs exercise that path (the default keeps 8 MiB).
+  logDataInMemoryBytes: 0,
   diskMode: args["disk-mode"],
   logger,
 });
