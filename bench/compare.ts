@@ -202,14 +202,17 @@ interface ClusterUnderTest {
   db: Database;
 }
 
+function startDemo(impl: Impl, size: number): Promise<DemoCluster> {
+  return impl === "real"
+    ? startDemoCluster(size)
+    : startDemoCluster(size, {
+        command: process.execPath,
+        args: [join(ROOT, "bin", "dqlite-demo")],
+      });
+}
+
 async function startCluster(impl: Impl, size: number): Promise<ClusterUnderTest> {
-  const cluster =
-    impl === "real"
-      ? await startDemoCluster(size)
-      : await startDemoCluster(size, {
-          command: process.execPath,
-          args: [join(ROOT, "bin", "dqlite-demo")],
-        });
+  const cluster = await startDemo(impl, size);
   // go-dqlite's benchmark does not retry "database is locked": neither does this client here.
   const db = await connect({
     cluster: cluster.nodes.map((n) => n.db),
@@ -252,10 +255,10 @@ async function failoverSeconds(under: ClusterUnderTest): Promise<number> {
 const KV_WRITE = "INSERT OR REPLACE INTO model(key, value) VALUES(?, ?)";
 const WARM_UP_MS = 3000;
 
-function serverMemory(under: ClusterUnderTest): { rssBytes: number; peakBytes: number } {
+function serverMemory(cluster: DemoCluster): { rssBytes: number; peakBytes: number } {
   let rssBytes = 0;
   let peakBytes = 0;
-  for (const node of under.cluster.nodes) {
+  for (const node of cluster.nodes) {
     const memory = memoryOf(node.process.pid);
     if (memory === null) continue;
     rssBytes = Math.max(rssBytes, memory.rssBytes);
@@ -265,15 +268,18 @@ function serverMemory(under: ClusterUnderTest): { rssBytes: number; peakBytes: n
 }
 
 /**
- * Grows a fresh database to `targetMb` in transactions of 1 MB (1,000 rows of 1 KiB random
- * bytes), then reads the database's size and every node's RSS. The same statements for both.
+ * On a fresh cluster (nothing else stored, so the ratio is to this database alone), grows a
+ * database to `targetMb` in transactions of 1 MB (1,000 rows of 1 KiB random bytes), then reads
+ * the database's size and every node's RSS. The same statements for both.
  */
 async function memoryWithDatabase(
-  under: ClusterUnderTest,
+  impl: Impl,
+  size: number,
   targetMb: number,
 ): Promise<{ databaseBytes: number; rssBytes: number; peakBytes: number; loadSeconds: number }> {
+  const cluster = await startDemo(impl, size);
   const db = await connect({
-    cluster: under.cluster.nodes.map((n) => n.db),
+    cluster: cluster.nodes.map((n) => n.db),
     database: "memory",
     timeoutMs: 60_000,
   });
@@ -284,7 +290,7 @@ async function memoryWithDatabase(
       await db.exec(
         "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 1000) INSERT INTO blobs (v) SELECT randomblob(1024) FROM n",
       );
-      if ((mb + 1) % 25 === 0) process.stderr.write(`  ${under.impl}: ${mb + 1}/${targetMb} MB\r`);
+      if ((mb + 1) % 25 === 0) process.stderr.write(`  ${impl}: ${mb + 1}/${targetMb} MB\r`);
     }
     const loadSeconds = (performance.now() - started) / 1000;
     const pages = await db.get<{ n: number }>(
@@ -292,9 +298,10 @@ async function memoryWithDatabase(
     );
     // Let snapshots and followers settle before reading RSS.
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    return { databaseBytes: Number(pages?.n ?? 0), ...serverMemory(under), loadSeconds };
+    return { databaseBytes: Number(pages?.n ?? 0), ...serverMemory(cluster), loadSeconds };
   } finally {
     await db.close();
+    await cluster.stop();
   }
 }
 
@@ -323,7 +330,7 @@ async function soak(
     );
     const sample = {
       minutes: (samples.length + 1) / 2,
-      rssBytes: serverMemory(under).rssBytes,
+      rssBytes: serverMemory(under.cluster).rssBytes,
       databaseBytes: Number(pages?.n ?? 0),
     };
     samples.push(sample);
@@ -436,15 +443,18 @@ export async function run(options: { short: boolean }): Promise<void> {
         });
         report.push({ size, workload: workload.label, real, ours, ratio, runs: results });
       }
-      const memory = { real: serverMemory(clusters.real), ours: serverMemory(clusters.ours) };
+      const memory = {
+        real: serverMemory(clusters.real.cluster),
+        ours: serverMemory(clusters.ours.cluster),
+      };
       console.log(
         `server memory (largest node): real RSS ${mb(memory.real.rssBytes)} (peak ${mb(memory.real.peakBytes)}), ours RSS ${mb(memory.ours.rssBytes)} (peak ${mb(memory.ours.peakBytes)})`,
       );
       report.push({ size, memory });
       if (memoryMb > 0) {
         const withDatabase: Record<Impl, Awaited<ReturnType<typeof memoryWithDatabase>>> = {
-          real: await memoryWithDatabase(clusters.real, memoryMb),
-          ours: await memoryWithDatabase(clusters.ours, memoryMb),
+          real: await memoryWithDatabase("real", size, memoryMb),
+          ours: await memoryWithDatabase("ours", size, memoryMb),
         };
         for (const impl of ["real", "ours"] as const) {
           const m = withDatabase[impl];
