@@ -15,6 +15,10 @@ const node = new Node({
   networkLatencyMs: Number(process.env.LATENCY_MS ?? 20),
   snapshotThreshold,
   snapshotTrailing: Math.max(snapshotThreshold, Number(process.env.SNAPSHOT_TRAILING ?? 8192)),
+  logDataInMemoryBytes:
+    process.env.LOG_DATA_IN_MEMORY_BYTES === undefined
+      ? undefined
+      : Number(process.env.LOG_DATA_IN_MEMORY_BYTES),
 });
 await node.start();
 if (join && process.env.ALREADY_MEMBER !== "1") {
