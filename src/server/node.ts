@@ -241,13 +241,16 @@ export class Node {
   }
 
   /**
-   * Read-only raft counters: the index applied to the databases, and the snapshots received from
-   * a leader and installed since `start` (a node that fell behind the leader's log catches up so).
+   * Read-only raft counters: the index applied to the databases, the snapshots received from a
+   * leader and installed since `start` (a node that fell behind the leader's log catches up so),
+   * and the AppendEntries this node, leading, filled with entries read back from its data
+   * directory (older than `logDataInMemoryBytes`) for followers that fell behind.
    */
-  get raftStats(): { appliedIndex: number; snapshotsInstalled: number } {
+  get raftStats(): { appliedIndex: number; snapshotsInstalled: number; entriesReadBack: number } {
     return {
       appliedIndex: this.#raft?.appliedIndex ?? 0,
       snapshotsInstalled: this.#raft?.snapshotsInstalled ?? 0,
+      entriesReadBack: this.#raft?.entriesReadBack.messages ?? 0,
     };
   }
 

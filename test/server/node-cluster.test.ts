@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { Client, connect } from "../../src/client/index.js";
-import { BOOTSTRAP_ID, generateId, Node } from "../../src/server/node.js";
+import { BOOTSTRAP_ID, generateId, Node, type NodeOptions } from "../../src/server/node.js";
 import { waitFor } from "../harness/processes.js";
 
 const dirs: string[] = [];
@@ -16,9 +16,9 @@ async function startNode(
   id: bigint,
   dataDir: string,
   address = "127.0.0.1:0",
-  snapshots: { snapshotThreshold?: number; snapshotTrailing?: number } = {},
+  settings: RaftSettings = {},
 ): Promise<Node> {
-  const node = new Node({ id, address, dataDir, networkLatencyMs: 20, ...snapshots });
+  const node = new Node({ id, address, dataDir, networkLatencyMs: 20, ...settings });
   await node.start();
   return node;
 }
@@ -70,18 +70,30 @@ test("three nodes replicate writes and survive the leader's death", async () => 
   for (const node of survivors) await node.close();
 });
 
-test("a follower restarted after the leader compacted past its log installs a snapshot and catches up", async () => {
+type RaftSettings = Pick<
+  NodeOptions,
+  "snapshotThreshold" | "snapshotTrailing" | "logDataInMemoryBytes"
+>;
+
+/**
+ * Three nodes; one is stopped while 100 rows are written, then restarted and waited for until
+ * it applied the leader's index; its database must be the leader's (their Dumps). `check` looks
+ * at how it caught up.
+ */
+async function catchUpAfterLag(
+  settings: RaftSettings,
+  check: (leader: Node, restarted: Node) => void,
+): Promise<void> {
   const base = await mkdtemp(join(tmpdir(), "node-cluster-"));
   dirs.push(base);
-  const snapshots = { snapshotThreshold: 16, snapshotTrailing: 16 };
-  const nodes = [await startNode(BOOTSTRAP_ID, join(base, "1"), undefined, snapshots)];
+  const nodes = [await startNode(BOOTSTRAP_ID, join(base, "1"), undefined, settings)];
   await leaderOf(nodes);
   for (const i of [2, 3]) {
     const node = await startNode(
       generateId(`node${i}`),
       join(base, String(i)),
       undefined,
-      snapshots,
+      settings,
     );
     const admin = await Client.findLeader(nodes.map((n) => n.address));
     await admin.add({ id: node.id, address: node.address, role: "voter" });
@@ -100,22 +112,19 @@ test("a follower restarted after the leader compacted past its log installs a sn
     const lagging = nodes.find((n) => n !== leader)!;
     const [id, address] = [lagging.id, lagging.address];
     await lagging.close();
-    // 16 entries of trailing log behind a snapshot every 16: after 100 more the leader's log
-    // starts well past the lagging node's last entry.
     for (let i = 10; i < 110; i++) await db.exec("INSERT INTO t VALUES (?)", [i]);
     const restarted = await startNode(
       id,
       join(base, String(nodes.indexOf(lagging) + 1)),
       address,
-      snapshots,
+      settings,
     );
     nodes[nodes.indexOf(lagging)] = restarted;
     assert.equal(restarted.raftStats.snapshotsInstalled, 0, "its own snapshot is not counted");
     await waitFor("the restarted node to apply the leader's index", () =>
       restarted.raftStats.appliedIndex >= leader.raftStats.appliedIndex ? true : undefined,
     );
-    assert.ok(restarted.raftStats.snapshotsInstalled >= 1, "it caught up through InstallSnapshot");
-    assert.equal(leader.raftStats.snapshotsInstalled, 0);
+    check(leader, restarted);
     // What it holds is the leader's data: its own Dump.
     const admin = await Client.connect(restarted.address);
     const [local] = await admin.dump("app");
@@ -128,4 +137,24 @@ test("a follower restarted after the leader compacted past its log installs a sn
     await db.close();
     for (const node of nodes) await node.close();
   }
+}
+
+test("a follower restarted after the leader compacted past its log installs a snapshot and catches up", async () => {
+  // 16 entries of trailing log behind a snapshot every 16: after 100 more the leader's log
+  // starts well past the lagging node's last entry.
+  await catchUpAfterLag({ snapshotThreshold: 16, snapshotTrailing: 16 }, (leader, restarted) => {
+    assert.ok(restarted.raftStats.snapshotsInstalled >= 1, "it caught up through InstallSnapshot");
+    assert.equal(leader.raftStats.snapshotsInstalled, 0);
+  });
+});
+
+test("a follower restarted behind the leader's in-memory log is sent entries read back from disk", async () => {
+  // No snapshot, and no entry data kept in memory once applied.
+  await catchUpAfterLag(
+    { snapshotThreshold: 100_000, snapshotTrailing: 100_000, logDataInMemoryBytes: 0 },
+    (leader, restarted) => {
+      assert.equal(restarted.raftStats.snapshotsInstalled, 0, "no snapshot was needed");
+      assert.ok(leader.raftStats.entriesReadBack > 0, "the leader read entries back");
+    },
+  );
 });
