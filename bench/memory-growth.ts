@@ -1,7 +1,8 @@
 // Server RSS as writes accumulate: a 1-node cluster of Debian's real dqlite-demo and one of ours,
 // the same kvwrite statements (1 KiB values) from one client, RSS read after each step. Both keep
-// the raft log's trailing window in memory; growth should stop once it is full (ours also bounds
-// it by bytes: 32 MiB behind a snapshot, a snapshot every 64 MiB).
+// the raft log's trailing window; growth should stop once it is full. Real dqlite keeps those
+// entries' data in memory; ours keeps the newest 8 MiB of it (logDataInMemoryBytes) and reads older
+// entries back from disk when a follower needs them.
 //
 //   npm run bench -- memory-growth            12,000 writes each
 //   npm run bench -- --short memory-growth    3,000 writes each
