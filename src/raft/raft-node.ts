@@ -587,7 +587,8 @@ export class RaftNode {
     const address = this.#addressOf(message.to);
     if (address === undefined) return;
     const behind = this.#readingBack.get(message.to);
-    if (behind === undefined && !needsStoredData(message)) {
+    const standIns = needsStoredData(message);
+    if (behind === undefined && !standIns) {
       this.#transport.send(message, address);
       return;
     }
@@ -597,7 +598,7 @@ export class RaftNode {
     const storage = this.#storage;
     const sent = (behind ?? Promise.resolve()).then(async () => {
       let ready: Message | null = message;
-      if (needsStoredData(message)) {
+      if (standIns) {
         ready = await withStoredData(message, storage);
         if (ready === null) this.#readBacks.dropped++;
         else this.#readBacks.messages++;

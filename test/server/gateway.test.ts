@@ -469,28 +469,52 @@ test("when a pipelined transaction fails, the ones built on it fail too and noth
   for (const client of [setup, ...writers]) client.close();
 });
 
+/** `answer` itself if it comes within 150 ms, else "nothing yet". */
+function soon(answer: Promise<Response>): Promise<Response | string> {
+  return Promise.race([
+    answer,
+    new Promise<string>((r) => setTimeout(() => r("nothing yet"), 150)),
+  ]);
+}
+
+/**
+ * `client` sets row 1 of `table` to `value`, a write that raft holds (and then commits or fails,
+ * as `outcome` says) until `release` is called; `answer` is the client's reply.
+ */
+async function writeHeldByRaft(
+  client: RawClient,
+  table: string,
+  value: number,
+  outcome: "commits" | "fails",
+): Promise<{ answer: Promise<Response>; release: () => void }> {
+  let open!: () => void;
+  server.replication.gate = new Promise((resolve) => (open = resolve));
+  if (outcome === "fails") {
+    server.replication.failNext = new ReplicationError("leadership-lost", "leadership lost");
+  }
+  client.send({
+    type: "execSql",
+    schema: 0,
+    dbId: 0,
+    sql: `UPDATE ${table} SET v = ? WHERE k = 1`,
+    params: [int(value)],
+  });
+  await new Promise((r) => setTimeout(r, 50));
+  const release = () => {
+    server.replication.gate = null;
+    open();
+  };
+  return { answer: client.next(), release };
+}
+
 test("a write that changes nothing but read a transaction still waiting for raft answers only once it commits, and fails with it", async () => {
   const setup = await opened("unchanged");
   await execSql(setup, "CREATE TABLE r (k INTEGER PRIMARY KEY, v INTEGER)");
   await execSql(setup, "INSERT INTO r VALUES (1, 2)");
   const [first, second] = await Promise.all([opened("unchanged"), opened("unchanged")]);
-  const soon = (answer: Promise<Response>) =>
-    Promise.race([answer, new Promise((r) => setTimeout(() => r("nothing yet"), 150))]);
   for (const outcome of ["commits", "fails"] as const) {
-    let release!: () => void;
-    server.replication.gate = new Promise((resolve) => (release = resolve));
-    if (outcome === "fails") {
-      server.replication.failNext = new ReplicationError("leadership-lost", "leadership lost");
-    }
     const value = outcome === "commits" ? 3 : 4;
-    first.send({
-      type: "execSql",
-      schema: 0,
-      dbId: 0,
-      sql: "UPDATE r SET v = ? WHERE k = 1",
-      params: [int(value)],
-    });
-    await new Promise((r) => setTimeout(r, 50));
+    const { answer: answerA, release } = await writeHeldByRaft(first, "r", value, outcome);
     // A compare-and-set on top of it: the value is already there, so SQLite writes nothing.
     second.send({
       type: "execSql",
@@ -499,10 +523,8 @@ test("a write that changes nothing but read a transaction still waiting for raft
       sql: "UPDATE r SET v = ? WHERE k = 1 AND v = ?",
       params: [int(value), int(value)],
     });
-    const answerA = first.next();
     const answerB = second.next();
     assert.equal(await soon(answerB), "nothing yet", "no answer while what it read is in flight");
-    server.replication.gate = null;
     release();
     const [a, b] = [await answerA, await answerB];
     if (outcome === "commits") {
@@ -522,30 +544,14 @@ test("inside BEGIN IMMEDIATE a SELECT never answers rows of a transaction still 
   await execSql(setup, "CREATE TABLE d (k INTEGER PRIMARY KEY, v INTEGER)");
   await execSql(setup, "INSERT INTO d VALUES (1, 1)");
   const [first, second] = await Promise.all([opened("dirty"), opened("dirty")]);
-  const soon = (answer: Promise<Response>) =>
-    Promise.race([answer, new Promise((r) => setTimeout(() => r("nothing yet"), 150))]);
   for (const outcome of ["commits", "fails"] as const) {
-    let release!: () => void;
-    server.replication.gate = new Promise((resolve) => (release = resolve));
-    if (outcome === "fails") {
-      server.replication.failNext = new ReplicationError("leadership-lost", "leadership lost");
-    }
     const value = outcome === "commits" ? 2 : 3;
-    first.send({
-      type: "execSql",
-      schema: 0,
-      dbId: 0,
-      sql: "UPDATE d SET v = ? WHERE k = 1",
-      params: [int(value)],
-    });
-    await new Promise((r) => setTimeout(r, 50));
+    const { answer: answerA, release } = await writeHeldByRaft(first, "d", value, outcome);
     // The second client's transaction builds on the first's (pipelining)...
     second.send({ type: "execSql", schema: 0, dbId: 0, sql: "BEGIN IMMEDIATE", params: [] });
-    const answerA = first.next();
     const begun = second.next();
     // ...but answers nothing that rests on it before raft has committed it.
     assert.equal(await soon(begun), "nothing yet", "no answer while what it sees is in flight");
-    server.replication.gate = null;
     release();
     const [a, b] = [await answerA, await begun];
     if (outcome === "commits") {

@@ -46,6 +46,18 @@ export function fillStoredData(
   return { ...message, entries: filled };
 }
 
+/**
+ * As `fillStoredData`, from a whole stored log held in memory (contiguous entries, as the
+ * simulator's disk model and the core tests' keep): null when the first entry is not there.
+ */
+export function fillFromStoredLog(
+  message: AppendEntries,
+  log: readonly Entry[],
+): AppendEntries | null {
+  const at = log.findIndex((e) => e.index === storedRange(message).fromIndex);
+  return at < 0 ? null : fillStoredData(message, log.slice(at, at + message.entries.length));
+}
+
 /** Reads the stand-ins' data from `storage` and fills the message (null: drop it). */
 export async function withStoredData(
   message: AppendEntries,

@@ -4,7 +4,7 @@
 // ones, and possibly a torn part (truncation plus a prefix of entries) of the next one.
 import type { LoadedState } from "../core/options.js";
 import type { Entry, HardState, Message, Snapshot } from "../core/types.js";
-import { fillStoredData, needsStoredData, storedRange } from "../node/stored-data.js";
+import { fillFromStoredLog, needsStoredData } from "../node/stored-data.js";
 import type { Prng } from "./prng.js";
 
 type DiskOp =
@@ -107,11 +107,7 @@ export class SimDisk {
    * its storage), or null when they are gone (compacted behind a snapshot): the message is lost.
    */
   withStoredData(message: Message): Message | null {
-    if (!needsStoredData(message)) return message;
-    const { fromIndex } = storedRange(message);
-    const at = this.entries.findIndex((e) => e.index === fromIndex);
-    if (at < 0) return null;
-    return fillStoredData(message, this.entries.slice(at, at + message.entries.length));
+    return needsStoredData(message) ? fillFromStoredLog(message, this.entries) : message;
   }
 
   /** A local snapshot, written synchronously; entries older than `trailing` behind it go. */

@@ -2,18 +2,20 @@
 // them gets stand-ins, which the driver fills from storage before sending.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type AppendEntries, isDataDropped, type Message } from "../../../src/raft/core/types.js";
+import { type AppendEntries, isDataDropped } from "../../../src/raft/core/types.js";
 import {
+  fillFromStoredLog,
   fillStoredData,
   needsStoredData,
   storedRange,
 } from "../../../src/raft/node/stored-data.js";
 import { appliedValues, Harness } from "./harness.js";
 
-const toNode = (id: number) => (m: Message) => m.to === BigInt(id);
-
-test("a lagging follower is sent stand-ins; filled from the leader's disk they apply as written", () => {
-  const h = new Harness({ members: [1, 2, 3], options: { logDataInMemoryBytes: 0 } });
+/**
+ * Leader 1 commits values 1-5 while node 3 is cut off, then node 3 is back and has answered a
+ * heartbeat: returns the AppendEntries carrying entries now queued for it (not delivered).
+ */
+function catchUpMessagesToNode3(h: Harness): AppendEntries[] {
   h.campaign(1);
   h.isolate(3);
   for (let v = 1; v <= 5; v++) h.propose(1, v);
@@ -24,12 +26,23 @@ test("a lagging follower is sent stand-ins; filled from the leader's disk they a
   h.heal();
   h.drop();
   h.tick();
-  // Node 3 answers the heartbeat; the leader then sends what it lacks.
   h.deliver((m) => !(m.type === "appendEntries" && m.entries.length > 0));
-  const outgoing = h.queue.filter(
-    (m): m is AppendEntries => m.type === "appendEntries" && m.to === 3n,
+  return h.queue.filter(
+    (m): m is AppendEntries => m.type === "appendEntries" && m.to === 3n && m.entries.length > 0,
   );
-  const carrying = outgoing.filter((m) => m.entries.length > 0);
+}
+
+/** Delivers everything, then a heartbeat round, and checks node 3 applied 1-5. */
+function node3CaughtUp(h: Harness): void {
+  h.deliver();
+  h.tick();
+  h.deliver();
+  assert.deepEqual(appliedValues(h.node(3)), [1, 2, 3, 4, 5]);
+}
+
+test("a lagging follower is sent stand-ins; filled from the leader's disk they apply as written", () => {
+  const h = new Harness({ members: [1, 2, 3], options: { logDataInMemoryBytes: 0 } });
+  const carrying = catchUpMessagesToNode3(h);
   assert.ok(carrying.length > 0, "the leader sends node 3 entries");
   assert.ok(
     carrying.some((m) => m.entries.some(isDataDropped)),
@@ -38,18 +51,12 @@ test("a lagging follower is sent stand-ins; filled from the leader's disk they a
   // What the driver does: read them back from the leader's disk (the harness's log).
   h.queue = h.queue.map((m) => {
     if (!needsStoredData(m)) return m;
-    const { fromIndex } = storedRange(m);
-    const disk = h.node(1).log;
-    const at = disk.findIndex((e) => e.index === fromIndex);
-    const filled = fillStoredData(m, disk.slice(at));
+    const filled = fillFromStoredLog(m, h.node(1).log);
     assert.ok(filled !== null);
     assert.ok(!needsStoredData(filled));
     return filled;
   });
-  h.deliver();
-  h.tick();
-  h.deliver();
-  assert.deepEqual(appliedValues(h.node(3)), [1, 2, 3, 4, 5]);
+  node3CaughtUp(h);
 });
 
 test("entries in flight to followers in step are never stand-ins", () => {
@@ -68,23 +75,10 @@ test("entries in flight to followers in step are never stand-ins", () => {
 
 test("with the default (no limit) a lagging follower gets entries from memory, as libraft", () => {
   const h = new Harness({ members: [1, 2, 3] });
-  h.campaign(1);
-  h.isolate(3);
-  for (let v = 1; v <= 5; v++) h.propose(1, v);
-  h.deliver();
-  h.tick();
-  h.deliver();
-  h.heal();
-  h.drop();
-  h.tick();
-  h.deliver((m) => !(m.type === "appendEntries" && m.entries.length > 0));
-  const carrying = h.queue.filter((m) => m.type === "appendEntries" && m.entries.length > 0);
-  assert.ok(carrying.some(toNode(3)));
+  const carrying = catchUpMessagesToNode3(h);
+  assert.ok(carrying.length > 0, "the leader sends node 3 entries");
   assert.ok(!carrying.some(needsStoredData));
-  h.deliver();
-  h.tick();
-  h.deliver();
-  assert.deepEqual(appliedValues(h.node(3)), [1, 2, 3, 4, 5]);
+  node3CaughtUp(h);
 });
 
 test("a stored entry that is not the one the stand-in stood for is not sent", () => {
